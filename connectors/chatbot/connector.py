@@ -1,0 +1,31 @@
+"""The chatbot connector: the tenants' conversational channel (WhatsApp, SMS, web chat)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from canonical_model.events import InterventionCreated, RequestReceived
+from connectors.chatbot.mapping import acknowledge_request, map_message, notify_intervention
+from connectors.chatbot.payloads import MessageCreated
+from connectors.sdk import Connector, ConnectorSettings, Inbound, Outbound
+
+
+class ChatbotSettings(ConnectorSettings):
+    """``PIVOT_CONNECTOR_CHATBOT_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_CONNECTOR_CHATBOT_", extra="ignore")
+
+
+class ChatbotConnector(Connector):
+    """Tenant messages in; acknowledgements and status notices out."""
+
+    name = "chatbot"
+    settings_class = ChatbotSettings
+    source_key_path = "conversation.id"
+    inbound = {
+        "message.created": Inbound(MessageCreated, (RequestReceived,), map_message),
+    }
+    outbound = {
+        RequestReceived.event_type: Outbound(RequestReceived, acknowledge_request),
+        InterventionCreated.event_type: Outbound(InterventionCreated, notify_intervention),
+    }

@@ -1,0 +1,34 @@
+"""The FastAPI application of the hub."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from pivot import __version__
+from pivot.api import health, ingest
+from pivot.hub import Hub
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """Build the API around a prepared :class:`~pivot.hub.Hub`."""
+    app = FastAPI(
+        title="Pivot hub API",
+        version=__version__,
+        description="Ingest satellites' webhooks, look up golden records, operate the hub.",
+    )
+    app.state.hub = hub
+    app.include_router(ingest.router)
+    app.include_router(health.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(
+            {"error": "invalid_request", "detail": f"{where}: {first.get('msg', 'invalid')}"},
+            status_code=422,
+        )
+
+    return app

@@ -1,0 +1,16 @@
+"""Dependency aliases of the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from pivot.hub import Hub
+
+
+def _hub(request: Request) -> Hub:
+    return request.app.state.hub  # type: ignore[no-any-return]
+
+
+HubDep = Annotated[Hub, Depends(_hub)]

@@ -1,0 +1,1 @@
+"""The Kafka bus: topic names, the CloudEvents envelope, producer, consumer loop, admin."""

@@ -1,0 +1,112 @@
+"""Kafka producer and admin built from the settings (kafka-python)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.producer.future import FutureRecordMetadata
+
+from observability.tracing import inject
+from pivot.bus.envelope import TRACEPARENT, Envelope
+from pivot.errors import BrokerUnavailable
+from pivot.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+class BusProducer:
+    """Produces envelopes with ``acks=all``; the key is the envelope's key (canonical id)."""
+
+    def __init__(self, bootstrap: str, settings: KafkaSettings | None = None) -> None:
+        self.settings = settings or KafkaSettings()
+        s = self.settings
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=f"{s.client_id}-producer",
+            acks="all",
+            linger_ms=s.linger_ms,
+            batch_size=s.batch_size,
+            request_timeout_ms=s.request_timeout_ms,
+            retries=5,
+            max_in_flight_requests_per_connection=1,
+        )
+
+    def send(self, topic: str, envelope: Envelope) -> FutureRecordMetadata:
+        """Queue an envelope; the current trace context is added to its headers."""
+        if TRACEPARENT not in envelope.headers:
+            headers = dict(envelope.headers)
+            inject(headers)
+            if headers != envelope.headers:
+                envelope = Envelope(**{**_fields(envelope), "headers": headers})
+        key, value, kafka_headers = envelope.to_kafka()
+        return self._producer.send(topic, key=key, value=value, headers=kafka_headers)
+
+    def send_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> FutureRecordMetadata:
+        """Queue a record as it is (dead letters keep the original bytes)."""
+        return self._producer.send(topic, key=key, value=value, headers=headers)
+
+    def send_and_wait(self, topic: str, envelope: Envelope) -> None:
+        """Send one envelope and return only once the broker acknowledged it."""
+        self.wait([self.send(topic, envelope)])
+
+    def wait(self, futures: Iterable[FutureRecordMetadata]) -> None:
+        """Flush and wait for every future; raise :class:`BrokerUnavailable` when one failed."""
+        futures = list(futures)
+        try:
+            self._producer.flush(timeout=self.settings.send_timeout_s)
+            for future in futures:
+                future.get(timeout=self.settings.send_timeout_s)
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"broker did not acknowledge: {exc}") from exc
+
+    def close(self) -> None:
+        """Flush pending records and close."""
+        with contextlib.suppress(KafkaError):
+            self._producer.close(timeout=self.settings.send_timeout_s)
+
+
+def _fields(envelope: Envelope) -> dict[str, object]:
+    return {name: getattr(envelope, name) for name in envelope.__dataclass_fields__}
+
+
+def ensure_topics(bootstrap: str, topics: Iterable[str], settings: KafkaSettings | None = None) -> None:
+    """Create the topics that do not exist yet (idempotent)."""
+    s = settings or KafkaSettings()
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id=f"{s.client_id}-admin",
+        request_timeout_ms=s.request_timeout_ms,
+    )
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in dict.fromkeys(topics) if t not in existing]
+        if not missing:
+            return
+        new = [NewTopic(t, s.partitions, s.replication_factor) for t in missing]
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics(new)
+        log.debug("created topics %s", missing)
+    finally:
+        admin.close()
+
+
+def broker_reachable(bootstrap: str, timeout_ms: int = 2_000) -> bool:
+    """True when the cluster answers a metadata request."""
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
+                                 api_version_auto_timeout_ms=timeout_ms)
+    except KafkaError:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except KafkaError:
+        return False
+    finally:
+        admin.close()

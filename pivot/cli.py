@@ -1,0 +1,245 @@
+"""The ``pivot`` command line (typer + rich). Every command has ``--help``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pivot.errors import PivotError
+from pivot.settings import PivotSettings
+
+app = typer.Typer(
+    name="pivot",
+    help="Pivot: the integration hub of a social-housing landlord's information system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+contracts_app = typer.Typer(help="Export and check the published contracts (JSON Schemas).",
+                            no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+connector_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
+app.add_typer(connector_app, name="connector")
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> PivotSettings:
+    try:
+        return PivotSettings()
+    except ValueError as exc:
+        raise PivotError(f"invalid settings: {exc}") from exc
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+
+
+@app.command()
+def demo(
+    messages: Annotated[int, typer.Option(min=1, max=5_000, help="Tenant messages to send.")] = 40,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the sandboxes' data (default 42 on a fresh store)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every effect.")] = 45.0,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Store URL; default PIVOT_DATABASE_URL, else a fresh SQLite file."),
+    ] = None,
+) -> None:
+    """Run the hub on embedded defaults and play tenant messages through it.
+
+    Exits 0 only when every satellite's final state is what the messages imply.
+    """
+    from pivot.demo import DemoOptions, run_demo
+
+    settings = _settings()
+    _logging("ERROR" if as_json else "WARNING")
+    options = DemoOptions(
+        messages=messages, seed=seed, timeout_s=timeout,
+        database_url=database_url or os.environ.get("PIVOT_DATABASE_URL"),
+    )
+    if as_json:
+        report = run_demo(settings, options)
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        with console.status("starting the hub…") as status:
+            report = run_demo(settings, options, progress=lambda m: (
+                console.log(m), status.update(m)))
+        _print_report(report)
+    raise typer.Exit(0 if report.consistent else 1)
+
+
+def _print_report(report: object) -> None:
+    from pivot.demo import DemoReport
+
+    assert isinstance(report, DemoReport)
+    table = Table(title="Connectors", title_justify="left")
+    for column in ("connector", "in", "out", "dlq"):
+        table.add_column(column, justify="right" if column != "connector" else "left")
+    for name, counts in report.connectors.items():
+        table.add_row(name, str(counts["in"]), str(counts["out"]), str(counts["dlq"]))
+    out.print(table)
+    checks = Table(title="Consistency", title_justify="left")
+    checks.add_column("check")
+    checks.add_column("result")
+    checks.add_column("detail")
+    for check in report.checks:
+        checks.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
+    out.print(checks)
+    lat = report.latency_ms
+    out.print(
+        f"{report.messages} messages, {report.events} canonical events, latency p50 "
+        f"{lat['p50']} ms, p99 {lat['p99']} ms, in {report.duration_s:.1f} s — "
+        + ("[bold green]consistent[/]" if report.consistent else "[bold red]NOT consistent[/]")
+    )
+
+
+@app.command()
+def broker() -> None:
+    """Run the embedded Kafka-protocol broker alone until interrupted."""
+    from pivot.broker import EmbeddedBroker
+
+    settings = _settings()
+    with EmbeddedBroker(settings.broker) as embedded:
+        out.print(f"embedded broker listening on {embedded.bootstrap} (memory storage)")
+        out.print(f"export PIVOT_KAFKA_BOOTSTRAP={embedded.bootstrap}")
+        _wait_for_signal()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default PIVOT_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PIVOT_API_PORT).")] = None,
+    workers: Annotated[bool, typer.Option(help="Also run every connector's workers.")] = True,
+) -> None:
+    """Serve the hub API (and by default its workers) until interrupted."""
+    from pivot.api import create_app
+    from pivot.broker import kafka_bootstrap
+    from pivot.bus.consumer import run_in_thread
+    from pivot.hub import Hub
+    from pivot.serving import ServerThread
+
+    settings = _settings()
+    _logging(settings.log_level)
+    with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, embedded):
+        hub = Hub(settings, bootstrap)
+        hub.prepare()
+        loops = hub.loops() if workers else []
+        for loop in loops:
+            run_in_thread(loop)
+        server = ServerThread(create_app(hub), host=host or settings.api.host,
+                              port=port or settings.api.port, name="hub-api").start()
+        where = "embedded broker " if embedded else ""
+        out.print(f"hub API on {server.url} ({where}{bootstrap}); {len(loops)} workers")
+        try:
+            _wait_for_signal()
+        finally:
+            for loop in loops:
+                loop.stop()
+            server.stop()
+            hub.close()
+
+
+@app.command()
+def worker(
+    connector: Annotated[
+        list[str] | None, typer.Option("--connector", "-c", help="Only these connectors.")
+    ] = None,
+) -> None:
+    """Run connectors' translate and deliver workers against PIVOT_KAFKA_BOOTSTRAP.
+
+    SIGTERM finishes the current batch, commits its offsets and exits.
+    """
+    from pivot.bus.consumer import stop_on_signals
+    from pivot.errors import ConfigurationError
+    from pivot.hub import Hub
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if not settings.kafka.bootstrap:
+        raise ConfigurationError("pivot worker needs PIVOT_KAFKA_BOOTSTRAP (see `pivot broker`)")
+    hub = Hub(settings, settings.kafka.bootstrap)
+    unknown = set(connector or []) - set(hub.connectors)
+    if unknown:
+        raise ConfigurationError(f"unknown connector(s): {', '.join(sorted(unknown))}")
+    hub.prepare()
+    loops = hub.loops(connector or None)
+    stop_on_signals(*loops)
+    threads = [threading.Thread(target=loop.run, name=loop.group) for loop in loops]
+    for thread in threads:
+        thread.start()
+    out.print(f"{len(loops)} workers running on {settings.kafka.bootstrap}")
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)
+    hub.close()
+
+
+@connector_app.command("list")
+def connector_list() -> None:
+    """List installed connectors with their inbound and outbound events."""
+    from connectors.sdk.registry import available
+
+    table = Table()
+    for column in ("connector", "inbound (satellite events)", "outbound (canonical events)"):
+        table.add_column(column)
+    for name, cls in available().items():
+        table.add_row(name, "\n".join(cls.inbound) or "-", "\n".join(cls.outbound) or "-")
+    out.print(table)
+
+
+@contracts_app.command("export")
+def contracts_export(
+    directory: Annotated[Path, typer.Option(help="Where to write.")] = Path("contracts/schemas"),
+) -> None:
+    """Write the JSON Schemas of every canonical entity and event."""
+    from canonical_model.schemas import export_schemas
+
+    written = export_schemas(directory)
+    out.print(f"wrote {len(written)} schemas under {directory}")
+
+
+@contracts_app.command("check")
+def contracts_check(
+    directory: Annotated[Path, typer.Option(help="Committed schemas.")] = Path("contracts/schemas"),
+) -> None:
+    """Fail when the committed JSON Schemas differ from the model (run `contracts export`)."""
+    from canonical_model.schemas import check_schemas
+
+    differences = check_schemas(directory)
+    for line in differences:
+        out.print(f"- {line}")
+    if differences:
+        raise PivotError(f"{len(differences)} schema difference(s): run `pivot contracts export`")
+    out.print("contracts match the canonical model")
+
+
+def _wait_for_signal() -> None:
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+
+
+def main() -> None:
+    """Entry point: one clear error line and a non-zero exit on failure."""
+    try:
+        app()
+    except PivotError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None

@@ -1,0 +1,280 @@
+"""``pivot demo``: the whole hub on embedded defaults, a tenant day played through it.
+
+Starts the broker (embedded unless configured), the store, the hub API, its workers and the
+sandbox satellites on loopback; the chatbot sandbox sends tenant messages to the hub as signed
+webhooks; they become tenant requests, acknowledgements in the chatbot and interventions in
+the Urbest-like sandbox. Then it checks every satellite's final state against what the sent
+messages imply: nothing lost, nothing applied twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from connectors.chatbot import ChatbotConnector, ChatbotSettings
+from connectors.chatbot import sandbox as chatbot_sandbox
+from connectors.urbest import UrbestConnector, UrbestSettings
+from connectors.urbest import sandbox as urbest_sandbox
+from observability.metrics import Outcome, PivotMetrics
+from pivot.api import create_app
+from pivot.broker import kafka_bootstrap
+from pivot.bus.consumer import run_in_thread, wait_all_assigned
+from pivot.hub import Hub
+from pivot.serving import ServerThread, free_port
+from pivot.settings import PivotSettings
+from pivot.store import Store, xref
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DemoOptions:
+    """What a demo run does."""
+
+    messages: int = 40
+    #: Seed of the sandboxes; None picks 42 on a fresh store, a random one on a reused store
+    #: (the same seed sends the same event ids, which a reused store would rightly dedupe).
+    seed: int | None = None
+    timeout_s: float = 45.0
+    database_url: str | None = None
+    workdir: Path = Path("var/demo")
+
+
+@dataclass
+class Check:
+    """One consistency check of the final state."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class DemoReport:
+    """Outcome of a demo run (also its ``--json`` form)."""
+
+    consistent: bool
+    connectors: dict[str, dict[str, int]]
+    events: int
+    latency_ms: dict[str, float]
+    messages: int
+    seed: int
+    duration_s: float
+    bootstrap: str
+    database: str
+    checks: list[Check] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object ``pivot demo --json`` prints."""
+        return {
+            "consistent": self.consistent,
+            "connectors": self.connectors,
+            "events": self.events,
+            "latency_ms": self.latency_ms,
+            "messages": self.messages,
+            "seed": self.seed,
+            "duration_s": round(self.duration_s, 2),
+            "bootstrap": self.bootstrap,
+            "database": self.database,
+            "checks": [c.__dict__ for c in self.checks],
+        }
+
+
+@contextlib.contextmanager
+def _started(*servers: ServerThread) -> Iterator[None]:
+    started: list[ServerThread] = []
+    try:
+        for server in servers:
+            started.append(server.start())
+        yield
+    finally:
+        for server in reversed(started):
+            server.stop()
+
+
+def run_demo(
+    settings: PivotSettings, options: DemoOptions, progress: Progress = lambda _m: None
+) -> DemoReport:
+    """Run the demo end to end and return its report."""
+    began = time.monotonic()
+    database = options.database_url or _fresh_sqlite(options.workdir)
+    seed = options.seed if options.seed is not None else (
+        random.randrange(1, 1_000_000) if options.database_url else 42)
+    metrics = PivotMetrics(CollectorRegistry())
+    with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, broker):
+        progress(f"broker: {bootstrap}" + (" (embedded)" if broker else ""))
+        api_port = free_port()
+        urbest = ServerThread(urbest_sandbox.create_app(seed=seed), name="sandbox-urbest")
+        chatbot = ServerThread(
+            chatbot_sandbox.create_app(
+                seed=seed, hub_url=f"http://127.0.0.1:{api_port}",
+                webhook_secret=settings.api.webhook_secret.get_secret_value(),
+            ),
+            name="sandbox-chatbot",
+        )
+        with _started(urbest, chatbot):
+            hub = Hub(
+                settings, bootstrap, store=Store(database), metrics=metrics,
+                connectors={
+                    "chatbot": ChatbotConnector(ChatbotSettings(base_url=chatbot.url)),
+                    "urbest": UrbestConnector(UrbestSettings(base_url=urbest.url)),
+                },
+            )
+            try:
+                hub.prepare()
+                progress(f"store: {_safe_url(database)} (migrated)")
+                api = ServerThread(create_app(hub), port=api_port, name="hub-api")
+                with _started(api):
+                    progress(f"hub API {api.url}; sandboxes chatbot {chatbot.url}, "
+                             f"urbest {urbest.url}")
+                    loops = hub.loops()
+                    threads = [run_in_thread(loop) for loop in loops]
+                    try:
+                        if not wait_all_assigned(loops, timeout_s=30):
+                            raise RuntimeError("workers did not join their groups in 30 s")
+                        progress(f"{len(loops)} workers joined their consumer groups")
+                        sent = _simulate(chatbot.url, options.messages)
+                        progress(f"chatbot sent {sent['accepted']}/{options.messages} "
+                                 "tenant messages to the hub")
+                        final = _wait_settled(chatbot.url, urbest.url, sent["accepted"],
+                                              options.timeout_s, progress)
+                    finally:
+                        for loop in loops:
+                            loop.stop()
+                        for thread in threads:
+                            thread.join(15)
+                checks, latencies = _check(hub.store, final, sent)
+            finally:
+                hub.close()
+    return DemoReport(
+        consistent=all(c.ok for c in checks),
+        connectors=_connector_counts(metrics, list(hub.connectors)),
+        events=int(metrics.count(metrics.published)),
+        latency_ms=_percentiles(latencies),
+        messages=options.messages,
+        seed=seed,
+        duration_s=time.monotonic() - began,
+        bootstrap=bootstrap,
+        database=_safe_url(database),
+        checks=checks,
+    )
+
+
+def _fresh_sqlite(workdir: Path) -> str:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"pivot-{time.strftime('%Y%m%d-%H%M%S')}-{threading.get_ident() % 10_000}.db"
+    return f"sqlite:///{path}"
+
+
+def _safe_url(url: str) -> str:
+    return httpx.URL(url).copy_with(password=None).__str__() if "@" in url else url
+
+
+def _simulate(chatbot_url: str, count: int) -> dict[str, Any]:
+    with httpx.Client(base_url=chatbot_url, timeout=120) as client:
+        response = client.post("/sandbox/simulate", json={"count": count, "concurrency": 4})
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        state = client.get("/sandbox/state").json()
+    result["records"] = [r for r in state["sent"] if r.get("accepted")]
+    return result
+
+
+def _wait_settled(
+    chatbot_url: str, urbest_url: str, expected: int, timeout_s: float, progress: Progress
+) -> dict[str, Any]:
+    """Poll the sandboxes until every accepted message had its effects (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(timeout=10) as client:
+        while True:
+            chatbot = client.get(f"{chatbot_url}/sandbox/state").json()
+            urbest = client.get(f"{urbest_url}/sandbox/state").json()
+            done = (len(urbest["interventions"]) >= expected
+                    and len(chatbot["replies"]) >= 2 * expected)
+            if done or time.monotonic() > deadline:
+                if not done:
+                    progress("timeout: checking what arrived")
+                # settle a little so late duplicates, if any, would show up
+                time.sleep(0.5)
+                chatbot = client.get(f"{chatbot_url}/sandbox/state").json()
+                urbest = client.get(f"{urbest_url}/sandbox/state").json()
+                return {"chatbot": chatbot, "urbest": urbest}
+            time.sleep(0.1)
+
+
+def _check(
+    store: Store, final: dict[str, Any], sent: dict[str, Any]
+) -> tuple[list[Check], list[float]]:
+    records = sent["records"]
+    interventions = final["urbest"]["interventions"]
+    replies = final["chatbot"]["replies"]
+    with store.session() as session:
+        request_of = {
+            r["message_id"]: xref.lookup(session, "chatbot", "request", r["message_id"])
+            for r in records
+        }
+    by_ref = Counter(i["external_ref"] for i in interventions)
+    missing = [m for m, rid in request_of.items() if rid is None or by_ref[rid] == 0]
+    doubled = [ref for ref, n in by_ref.items() if n > 1]
+    strangers = set(by_ref) - set(request_of.values())
+    replies_by = Counter((r["conversation_id"], r["kind"]) for r in replies)
+    expected_replies = Counter()
+    for r in records:
+        expected_replies[(r["conversation_id"], "acknowledgement")] += 1
+        expected_replies[(r["conversation_id"], "status")] += 1
+    created_at = {i["external_ref"]: i.get("created_ts") for i in interventions}
+    latencies = [
+        (created_at[request_of[r["message_id"]]] - r["sent_at"]) * 1000
+        for r in records
+        if request_of.get(r["message_id"]) in created_at and r.get("sent_at")
+        and created_at[request_of[r["message_id"]]]
+    ]
+    urbest_ledger = final["urbest"]["ledger"]
+    chatbot_ledger = final["chatbot"]["ledger"]
+    checks = [
+        Check("every message accepted by the hub", sent["accepted"] == len(records) > 0,
+              f"{len(records)} accepted of {sent.get('sent', 0)} sent"),
+        Check("every message became one intervention", not missing and not doubled
+              and not strangers,
+              f"{len(interventions)} interventions; missing {len(missing)}, "
+              f"doubled {len(doubled)}, unexpected {len(strangers)}"),
+        Check("every tenant got one acknowledgement and one status", replies_by == expected_replies,
+              f"{len(replies)} replies for {len(records)} messages"),
+        Check("no write applied twice in any satellite",
+              urbest_ledger["duplicates_applied"] == 0 and chatbot_ledger["duplicates_applied"] == 0,
+              f"urbest {urbest_ledger['duplicates_applied']}, "
+              f"chatbot {chatbot_ledger['duplicates_applied']} duplicate applications"),
+    ]
+    return checks, latencies
+
+
+def _connector_counts(metrics: PivotMetrics, names: list[str]) -> dict[str, dict[str, int]]:
+    return {
+        name: {
+            "in": int(metrics.count(metrics.events_in, connector=name, outcome=Outcome.OK)),
+            "out": int(metrics.count(metrics.events_out, connector=name, outcome=Outcome.OK)),
+            "dlq": int(metrics.count(metrics.dlq_writes, connector=name)),
+        }
+        for name in names
+    }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p99": 0.0, "max": 0.0}
+    ordered = sorted(values)
+    p99 = statistics.quantiles(ordered, n=100)[98] if len(ordered) > 1 else ordered[0]
+    return {"p50": round(statistics.median(ordered), 1), "p99": round(p99, 1),
+            "max": round(ordered[-1], 1)}

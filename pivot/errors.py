@@ -1,0 +1,87 @@
+"""Pivot's error taxonomy, grouped by what the caller must do.
+
+::
+
+    PivotError
+    ├── ConfigurationError      wrong settings or missing dependency: fail fast, never retried
+    ├── RetryableError          transient (5xx, timeout, connection): retried in place, bounded
+    │   └── BrokerUnavailable   the Kafka cluster did not acknowledge in time
+    ├── RejectedError           this message cannot be processed: DLQ with its reason, move on
+    │   ├── MappingError        payload does not fit the connector's satellite model / mapping
+    │   ├── UnknownEventError   no mapping for this satellite event type
+    │   └── DeliveryRejected    the satellite refused the call (4xx other than 408/429)
+    └── ContractViolation       an event does not match its committed schema (a bug: DLQ + alert)
+
+:func:`classify_http_status` is the one place that turns an HTTP status into this tree.
+"""
+
+from __future__ import annotations
+
+
+class PivotError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+    #: Short machine-readable stage name used in DLQ headers and metrics.
+    kind: str = "error"
+
+
+class ConfigurationError(PivotError):
+    """Settings or installation are wrong; retrying will not help."""
+
+    kind = "configuration"
+
+
+class RetryableError(PivotError):
+    """A transient failure; the same call may succeed later."""
+
+    kind = "retryable"
+
+
+class BrokerUnavailable(RetryableError):
+    """The Kafka cluster did not acknowledge a write in time."""
+
+    kind = "broker_unavailable"
+
+
+class RejectedError(PivotError):
+    """A message that cannot be processed as it is: dead-letter it and move on."""
+
+    kind = "rejected"
+
+
+class MappingError(RejectedError):
+    """The payload does not fit the satellite model or the mapping refused it."""
+
+    kind = "mapping"
+
+
+class UnknownEventError(RejectedError):
+    """The connector has no mapping for this satellite event type."""
+
+    kind = "unknown_event"
+
+
+class DeliveryRejected(RejectedError):
+    """The satellite refused an outbound call for a reason retrying won't fix."""
+
+    kind = "delivery_rejected"
+
+
+class ContractViolation(PivotError):
+    """A produced or consumed event breaks its committed contract."""
+
+    kind = "contract"
+
+
+#: HTTP statuses that are worth retrying (everything else >= 400 is a rejection).
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def classify_http_status(status: int, detail: str = "") -> PivotError | None:
+    """Map an HTTP status of a satellite's answer to the error to raise, or None when it is a success."""
+    if status < 400:
+        return None
+    message = f"HTTP {status}" + (f": {detail[:300]}" if detail else "")
+    if status in RETRYABLE_STATUSES:
+        return RetryableError(message)
+    return DeliveryRejected(message)

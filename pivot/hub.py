@@ -1,0 +1,85 @@
+"""The hub's runtime objects, built once from the settings and shared by API and workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from connectors.sdk.base import Connector
+from connectors.sdk.registry import available
+from observability.metrics import PivotMetrics, default_metrics
+from pivot.bus import topics
+from pivot.bus.client import BusProducer, ensure_topics
+from pivot.bus.consumer import ConsumerLoop
+from pivot.pipeline.deliver import DeliverProcessor
+from pivot.pipeline.translate import TranslateProcessor
+from pivot.settings import PivotSettings
+from pivot.store import Store
+
+
+class Hub:
+    """Settings, store, producer, metrics and connector instances of one hub process."""
+
+    def __init__(
+        self,
+        settings: PivotSettings,
+        bootstrap: str,
+        *,
+        store: Store | None = None,
+        metrics: PivotMetrics | None = None,
+        connectors: dict[str, Connector] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.store = store or Store(settings.store.database_url, settings.store.database_echo)
+        self.metrics = metrics or default_metrics()
+        self.connectors = connectors if connectors is not None else {
+            name: cls() for name, cls in available().items()
+        }
+        self._producer: BusProducer | None = None
+
+    @property
+    def producer(self) -> BusProducer:
+        """The process's one producer (created on first use)."""
+        if self._producer is None:
+            self._producer = BusProducer(self.bootstrap, self.settings.kafka)
+        return self._producer
+
+    def topics(self) -> list[str]:
+        """Every topic the installed connectors use."""
+        names: list[str] = []
+        for connector in self.connectors.values():
+            names += [topics.raw(connector.name), topics.dlq(connector.name)]
+            names += [topics.canonical(kind) for kind in connector.outbound_entities()]
+            for row in connector.inbound.values():
+                names += [topics.canonical(e.entity_model.kind) for e in row.emits]
+            for row in connector.outbound.values():
+                names += [topics.canonical(e.entity_model.kind) for e in row.emits]
+        return sorted(set(names))
+
+    def prepare(self) -> None:
+        """Migrate the store and create the topics (both idempotent)."""
+        self.store.migrate()
+        ensure_topics(self.bootstrap, self.topics(), self.settings.kafka)
+
+    def loops(self, names: Iterable[str] | None = None) -> list[ConsumerLoop]:
+        """The translate and deliver consumer loops of the named (default: all) connectors."""
+        loops = []
+        for name in names or self.connectors:
+            connector = self.connectors[name]
+            if connector.inbound:
+                translate = TranslateProcessor(connector, self.store, self.producer, self.metrics)
+                loops.append(ConsumerLoop(self.bootstrap, [translate.topic], translate.group,
+                                          translate, self.settings.kafka))
+            if connector.outbound:
+                deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics)
+                loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
+                                          self.settings.kafka))
+        return loops
+
+    def close(self) -> None:
+        """Flush the producer and release connections."""
+        if self._producer is not None:
+            self._producer.close()
+        for connector in self.connectors.values():
+            connector.close()
+        self.store.dispose()

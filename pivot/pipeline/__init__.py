@@ -1,0 +1,1 @@
+"""The hub's processing stages: translate (raw → canonical) and deliver (canonical → satellite)."""

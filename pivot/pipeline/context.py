@@ -1,0 +1,97 @@
+"""Store-backed mapping contexts handed to connectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from canonical_model.base import new_canonical_id
+from pivot.store import golden, xref
+
+
+class StoreContext:
+    """A :class:`connectors.sdk.MappingContext` over a store session, cached per batch.
+
+    With ``defer_writes`` the new links are kept in memory and written by :meth:`flush_links`
+    later, so no write transaction stays open while a satellite is being called.
+    """
+
+    def __init__(self, session: Session, system: str, *, defer_writes: bool = False) -> None:
+        self.session = session
+        self._system = system
+        self._defer = defer_writes
+        self._cache: dict[tuple[str, str, str], str] = {}
+        self.pending_links: list[tuple[str, str, str]] = []
+
+    @property
+    def system(self) -> str:
+        """The connector's system name."""
+        return self._system
+
+    def lookup(self, entity: str, source_id: str, system: str | None = None) -> str | None:
+        """Canonical id of a source id, or None."""
+        key = (system or self._system, entity, source_id)
+        if key in self._cache:
+            return self._cache[key]
+        found = xref.lookup(self.session, *key)
+        if found is not None:
+            self._cache[key] = found
+        return found
+
+    def link(self, entity: str, source_id: str, canonical_id: str) -> str:
+        """Link one of this system's ids to a canonical id (the existing link wins)."""
+        existing = self.lookup(entity, source_id)
+        if existing is not None:
+            return existing
+        if self._defer:
+            self.pending_links.append((entity, source_id, canonical_id))
+            linked = canonical_id
+        else:
+            linked = xref.link(self.session, self._system, entity, source_id, canonical_id)
+        self._cache[(self._system, entity, source_id)] = linked
+        return linked
+
+    def canonical_id(self, entity: str, source_id: str) -> str:
+        """Canonical id of this system's source id; minted when new."""
+        return self.lookup(entity, source_id) or self.link(entity, source_id, new_canonical_id(entity))
+
+    def source_id(self, entity: str, canonical_id: str, system: str | None = None) -> str | None:
+        """Newest id ``system`` uses for a canonical id, or None."""
+        ids = xref.source_ids(self.session, system or self._system, entity, canonical_id)
+        return ids[-1] if ids else None
+
+    def golden(self, canonical_id: str) -> dict[str, Any] | None:
+        """Current golden record data, or None."""
+        record = golden.get(self.session, canonical_id)
+        return dict(record.data) if record is not None else None
+
+    def flush_links(self, session: Session) -> None:
+        """Write the deferred links in ``session``."""
+        for entity, source_id, canonical_id in self.pending_links:
+            xref.link(session, self._system, entity, source_id, canonical_id)
+        self.pending_links.clear()
+
+
+class DeliveryContext(StoreContext):
+    """A :class:`connectors.sdk.OutboundContext`: store look-ups plus the satellite client."""
+
+    def __init__(self, session: Session, system: str, client: httpx.Client, event_id: str) -> None:
+        super().__init__(session, system, defer_writes=True)
+        self._client = client
+        self._event_id = event_id
+
+    @property
+    def client(self) -> httpx.Client:
+        """HTTP client of the target satellite."""
+        return self._client
+
+    @property
+    def event_id(self) -> str:
+        """Id of the event being delivered."""
+        return self._event_id
+
+    def idempotency_key(self, step: str = "") -> str:
+        """The event id, suffixed with ``step`` when one event makes several writes."""
+        return f"{self._event_id}:{step}" if step else self._event_id

@@ -1,0 +1,141 @@
+"""Deliver stage: canonical events → one satellite, exactly once per event id.
+
+Records are applied in offset order (per-key order). For each event the connector's
+outbound function calls the satellite with the event id as idempotency key, retrying
+retryable failures in place; a final failure goes to ``pivot.dlq.<connector>`` and the
+partition moves on. Links and golden records the delivery produced are written after the
+call (no transaction stays open across HTTP), follow-up events are produced and acknowledged,
+then the event ids are marked processed; offsets are committed last.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from kafka.consumer.fetcher import ConsumerRecord
+
+from canonical_model.events import UnknownEventType, parse_event
+from connectors.sdk.base import Connector, DeliveryFailure
+from observability.metrics import Outcome, PivotMetrics, Stage
+from observability.tracing import consumer_span, inject
+from pivot.bus import topics
+from pivot.bus.client import BusProducer
+from pivot.bus.envelope import INGESTED_AT, Envelope, EnvelopeError
+from pivot.errors import ContractViolation, PivotError
+from pivot.pipeline import canonical
+from pivot.pipeline.context import DeliveryContext
+from pivot.pipeline.dlq import dead_letter
+from pivot.store import Store, idempotency
+
+log = logging.getLogger(__name__)
+
+
+class DeliverProcessor:
+    """Batch handler of the canonical topics a connector delivers."""
+
+    def __init__(
+        self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics
+    ) -> None:
+        self.connector = connector
+        self.store = store
+        self.producer = producer
+        self.metrics = metrics
+        self.group = f"pivot.deliver.{connector.name}"
+        self.consumer_name = f"deliver:{connector.name}"
+        self.topics = [topics.canonical(kind) for kind in connector.outbound_entities()]
+        connector.on_retry = lambda _state: metrics.retries.labels(
+            connector.name, Stage.DELIVER
+        ).inc()
+
+    def __call__(self, records: list[ConsumerRecord]) -> None:
+        """Process one polled batch."""
+        started = time.perf_counter()
+        name = self.connector.name
+        envelopes: list[tuple[ConsumerRecord, Envelope | None, PivotError | None]] = []
+        for record in records:
+            try:
+                env = Envelope.from_kafka(record.key, record.value, record.headers)
+                envelopes.append((record, env, None))
+            except EnvelopeError as exc:
+                envelopes.append((record, None, exc))
+        wanted = [env.id for _, env, _ in envelopes if env and env.type in self.connector.outbound]
+        with self.store.session() as session:
+            done = idempotency.seen(session, self.consumer_name, wanted)
+
+        futures = []
+        delivered: list[tuple[str, str]] = []
+        published: list[str] = []
+        for record, env, error in envelopes:
+            if env is not None and env.type not in self.connector.outbound:
+                continue
+            headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or [])}
+            with consumer_span(record.topic, headers, group=self.group, partition=record.partition,
+                               offset=record.offset, message_id=env.id if env else None) as span:
+                if env is None:
+                    futures.append(self._dead(record, error or EnvelopeError("no envelope"), 1))
+                    continue
+                if env.id in done:
+                    self.metrics.events_out.labels(name, env.type, Outcome.DUPLICATE).inc()
+                    continue
+                try:
+                    staged = self._deliver(env)
+                except DeliveryFailure as exc:
+                    span.set_attribute("error.type", type(exc.cause).__name__)
+                    self.metrics.delivery_errors.labels(name, type(exc.cause).__name__).inc()
+                    futures.append(self._dead(record, exc.cause, exc.attempts))
+                    continue
+                for topic, envelope in staged:
+                    futures.append(self.producer.send(topic, envelope))
+                    published.append(topics.entity_of(topic) or "-")
+                done.add(env.id)
+                delivered.append((env.id, env.type))
+                self._observe_latency(env)
+        self.producer.wait(futures)
+        if delivered:
+            with self.store.session() as session:
+                for eid, _ in delivered:
+                    idempotency.mark(session, self.consumer_name, eid, Outcome.OK)
+        for _, event_type in delivered:
+            self.metrics.events_out.labels(name, event_type, Outcome.OK).inc()
+        for entity in published:
+            self.metrics.published.labels(name, entity).inc()
+        elapsed = (time.perf_counter() - started) / max(1, len(records))
+        self.metrics.processing_seconds.labels(Stage.DELIVER, name).observe(elapsed)
+
+    def _deliver(self, env: Envelope) -> list[tuple[str, Envelope]]:
+        """Call the satellite, then record links and golden records; return events to publish."""
+        try:
+            event = parse_event(env.type, env.data)
+        except (UnknownEventType, ValueError) as exc:
+            raise DeliveryFailure(ContractViolation(f"{env.type}: {exc}"), 1) from exc
+        with self.store.session() as session:
+            ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id)
+            produced = self.connector.deliver(event, ctx)
+        carried = {INGESTED_AT: env.headers[INGESTED_AT]} if INGESTED_AT in env.headers else {}
+        inject(carried)
+        with self.store.session() as session:
+            ctx.flush_links(session)
+            staged = canonical.stage(
+                session, produced, connector=self.connector.name,
+                mapping_version=self.connector.mapping_version, origin_id=env.id,
+                headers=carried,
+            )
+        return staged
+
+    def _dead(self, record: ConsumerRecord, error: BaseException, attempts: int):  # type: ignore[no-untyped-def]
+        log.warning("dead-lettering %s[%d]@%d after %d attempt(s): %s", record.topic,
+                    record.partition, record.offset, attempts, error)
+        self.metrics.events_out.labels(self.connector.name, "-", Outcome.DLQ).inc()
+        self.metrics.dlq_writes.labels(self.connector.name, Stage.DELIVER).inc()
+        return dead_letter(self.producer, self.connector.name, record, stage=Stage.DELIVER,
+                           error=error, attempts=attempts)
+
+    def _observe_latency(self, env: Envelope) -> None:
+        ingested = env.headers.get(INGESTED_AT)
+        if ingested:
+            try:
+                latency = time.time() - float(ingested)
+            except ValueError:
+                return
+            self.metrics.end_to_end_seconds.labels(self.connector.name).observe(max(0.0, latency))

@@ -1,0 +1,50 @@
+"""The one retry policy: jittered exponential backoff on retryable failures only, bounded.
+
+Reads like a sentence: retry while the error is retryable, wait a random exponential time,
+stop after N attempts or T seconds, whichever comes first. Tests turn waiting off with
+``policy.copy(wait=wait_none())``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from pivot.errors import RetryableError
+
+RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    RetryableError,
+    httpx.TimeoutException,
+    httpx.TransportError,
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for 5xx-like, timeout and connection failures; never for 4xx or mapping errors."""
+    return isinstance(exc, RETRYABLE_EXCEPTIONS)
+
+
+def retry_policy(
+    max_attempts: int = 5,
+    max_delay_s: float = 30.0,
+    initial_wait_s: float = 0.1,
+    max_wait_s: float = 5.0,
+    on_retry: Callable[[RetryCallState], None] | None = None,
+) -> Retrying:
+    """A tenacity policy: retryable errors only, jittered exponential wait, both bounds."""
+    return Retrying(
+        retry=retry_if_exception(is_retryable),
+        wait=wait_random_exponential(multiplier=initial_wait_s, max=max_wait_s),
+        stop=stop_after_attempt(max_attempts) | stop_after_delay(max_delay_s),
+        before_sleep=on_retry,
+        reraise=True,
+    )

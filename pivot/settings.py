@@ -1,0 +1,117 @@
+"""The one settings object of the hub, read from ``PIVOT_*`` environment variables.
+
+Sections have their own prefix so the documented variable names stay flat:
+``PIVOT_KAFKA_BOOTSTRAP``, ``PIVOT_DATABASE_URL``, ``PIVOT_API_PORT``...
+Connector settings live with their connector (``PIVOT_CONNECTOR_<NAME>_*``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Secrets shipped for local development; refused when ``PIVOT_ENVIRONMENT=production``.
+DEVELOPMENT_SECRETS = frozenset({"pivot-dev-secret", "changeme", ""})
+
+
+class KafkaSettings(BaseSettings):
+    """Kafka client settings (``PIVOT_KAFKA_*``).
+
+    The group timeouts default low because consumer-group joins against the embedded broker
+    are slow otherwise; production Kafka can keep them or use the client defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_KAFKA_", extra="ignore")
+
+    bootstrap: str | None = Field(
+        default=None,
+        description="host:port list of the Kafka cluster; unset starts the embedded broker.",
+    )
+    partitions: int = Field(default=3, ge=1, description="Partitions of topics the hub creates.")
+    replication_factor: int = Field(default=1, ge=1)
+    session_timeout_ms: int = 6_000
+    heartbeat_interval_ms: int = 1_000
+    max_poll_interval_ms: int = 10_000
+    max_poll_records: int = 500
+    fetch_max_wait_ms: int = Field(
+        default=50, ge=0, description="Longest a fetch waits for data (latency vs. requests)."
+    )
+    linger_ms: int = 5
+    batch_size: int = 256 * 1024
+    request_timeout_ms: int = 10_000
+    send_timeout_s: float = Field(default=10.0, description="Wait for a broker ack at most this long.")
+    client_id: str = "pivot"
+
+
+class EmbeddedBrokerSettings(BaseSettings):
+    """The embedded Tansu broker (``PIVOT_BROKER_*``), used when no bootstrap is configured."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_BROKER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port.")
+    startup_timeout_s: float = 20.0
+
+
+class StoreSettings(BaseSettings):
+    """The relational store (``PIVOT_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_", extra="ignore")
+
+    database_url: str = "sqlite:///var/pivot.db"
+    database_echo: bool = False
+
+
+class ApiSettings(BaseSettings):
+    """The hub API (``PIVOT_API_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_API_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(default=1_048_576, ge=1, description="Largest accepted payload.")
+    signature_tolerance_s: int = Field(
+        default=300, ge=1, description="Webhooks signed longer ago than this are refused."
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr("pivot-dev-secret"),
+        description="HMAC-SHA256 key shared with satellites that push webhooks.",
+    )
+    admin_api_key: SecretStr = Field(
+        default=SecretStr("pivot-dev-secret"),
+        description="Key of the operations endpoints (DLQ list/replay).",
+    )
+
+
+class PivotSettings(BaseSettings):
+    """Everything the hub reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    broker: EmbeddedBrokerSettings = Field(default_factory=EmbeddedBrokerSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> PivotSettings:
+        if self.environment == "production":
+            for name in ("webhook_secret", "admin_api_key"):
+                secret: SecretStr = getattr(self.api, name)
+                if secret.get_secret_value() in DEVELOPMENT_SECRETS:
+                    raise ValueError(
+                        f"PIVOT_API_{name.upper()} still has its development value; "
+                        "set a real secret in production"
+                    )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> PivotSettings:
+    """Return the process-wide settings, read once from the environment."""
+    return PivotSettings()

@@ -1,0 +1,76 @@
+"""SQLAlchemy tables of the store. Change them only together with an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the store uses."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Xref(Base):
+    """One source id of one system, linked to a canonical id for a period."""
+
+    __tablename__ = "xref"
+    __table_args__ = (UniqueConstraint("system", "entity", "source_id", name="uq_xref_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(255))
+    canonical_id: Mapped[str] = mapped_column(String(64), index=True)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GoldenRecord(Base):
+    """The current version of one canonical entity."""
+
+    __tablename__ = "golden_record"
+
+    canonical_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_event_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GoldenRecordVersion(Base):
+    """Lineage: every version of a golden record, the event and mapping that produced it."""
+
+    __tablename__ = "golden_record_version"
+    __table_args__ = (UniqueConstraint("canonical_id", "version", name="uq_golden_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canonical_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    source_system: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    mapping_version: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Idempotency: an event id a consumer (``stage:connector``) has applied."""
+
+    __tablename__ = "processed_event"
+
+    consumer: Mapped[str] = mapped_column(String(128), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,98 @@
+"""Shared fixtures: the embedded broker, a uuid topic per test, the store on every backend."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pivot.broker import EmbeddedBroker
+from pivot.settings import KafkaSettings
+from pivot.store import Store
+
+_FOLDER_MARKERS = {"integration": "integration", "system": "system"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers come from folders: tests/integration → integration, tests/system → system."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for folder, marker in _FOLDER_MARKERS.items():
+            if folder in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``store_url`` runs on SQLite, and on PostgreSQL too when PIVOT_TEST_DATABASE_URL is set."""
+    if "store_backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if os.environ.get("PIVOT_TEST_DATABASE_URL"):
+            backends.append("postgres")
+        metafunc.parametrize("store_backend", backends, scope="session")
+
+
+@pytest.fixture(scope="session")
+def _postgres_database() -> Iterator[str | None]:
+    admin_url = os.environ.get("PIVOT_TEST_DATABASE_URL")
+    if not admin_url:
+        yield None
+        return
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"pivot_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store_url(store_backend: str, tmp_path: Path, _postgres_database: str | None) -> str:
+    """A store URL on the backend under test (fresh SQLite file; shared test PostgreSQL DB)."""
+    if store_backend == "postgres":
+        assert _postgres_database is not None
+        return _postgres_database
+    return f"sqlite:///{tmp_path / 'pivot.db'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated store."""
+    s = Store(store_url)
+    s.migrate()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Iterator[str]:
+    """Bootstrap of a real Kafka-protocol broker: the embedded one, started once per session."""
+    configured = os.environ.get("PIVOT_TEST_KAFKA_BOOTSTRAP")
+    if configured:
+        yield configured
+        return
+    with EmbeddedBroker() as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture
+def kafka_settings() -> KafkaSettings:
+    """Kafka settings tuned for the embedded broker."""
+    return KafkaSettings(partitions=3)
+
+
+@pytest.fixture
+def topic_suffix() -> str:
+    """A unique suffix, so each test uses its own topics and groups."""
+    return uuid.uuid4().hex[:10]
