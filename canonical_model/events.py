@@ -33,9 +33,7 @@ from canonical_model.entities.request import RequestStatus, TenantRequest
 from canonical_model.entities.tenant import Tenant, TenantStatus
 from canonical_model.pii import PIIClass, pii
 
-EVENT_TYPE_PATTERN = re.compile(
-    r"^fr\.pivot\.(?P<entity>[a-z_]+)\.(?P<verb>[a-z_]+)\.v(?P<major>[0-9]+)$"
-)
+EVENT_TYPE_PATTERN = re.compile(r"^fr\.pivot\.(?P<entity>[a-z_]+)\.(?P<verb>[a-z_]+)\.v(?P<major>[0-9]+)$")
 
 EVENT_TYPES: dict[str, type["CanonicalEvent"]] = {}
 """Every concrete event class, by event type. Filled when the classes are defined."""
@@ -130,8 +128,7 @@ class CanonicalEvent(CanonicalModel):
         """
         if not isinstance(entity, cls.entity_model):
             raise TypeError(
-                f"{cls.__name__} carries a {cls.entity_model.__name__}, "
-                f"not a {type(entity).__name__}"
+                f"{cls.__name__} carries a {cls.entity_model.__name__}, not a {type(entity).__name__}"
             )
         state = {name: getattr(entity, name) for name in cls.entity_model.model_fields}
         return cls.model_validate({**state, **extra})
@@ -143,8 +140,7 @@ class CanonicalEvent(CanonicalModel):
             if status not in self.allowed_statuses:
                 allowed = ", ".join(sorted(str(s) for s in self.allowed_statuses))
                 raise ValueError(
-                    f"{self.event_type} needs {self.status_field} in ({allowed}), "
-                    f"got {str(status)!r}"
+                    f"{self.event_type} needs {self.status_field} in ({allowed}), got {str(status)!r}"
                 )
         for name in self.required_fields:
             if getattr(self, name) in (None, "", []):
@@ -171,6 +167,11 @@ def _register(cls: type[CanonicalEvent]) -> None:
     version = int(match["major"])
     if "version" in cls.__dict__ and cls.version != version:
         raise EventDefinitionError(f"{where}: version {cls.version} contradicts {event_type!r}")
+    unknown = [name for name in cls.required_fields if name not in cls.model_fields]
+    if cls.allowed_statuses and cls.status_field not in cls.model_fields:
+        unknown.append(cls.status_field)
+    if unknown:
+        raise EventDefinitionError(f"{where} refers to unknown fields: {', '.join(unknown)}")
     existing = EVENT_TYPES.get(event_type)
     if existing is not None:
         raise DuplicateEventType(
@@ -386,9 +387,7 @@ class RequestClosed(TenantRequest, CanonicalEvent):
     """A request is finished: resolved, closed or rejected."""
 
     event_type = "fr.pivot.request.closed.v1"
-    allowed_statuses = frozenset(
-        {RequestStatus.RESOLVED, RequestStatus.CLOSED, RequestStatus.REJECTED}
-    )
+    allowed_statuses = frozenset({RequestStatus.RESOLVED, RequestStatus.CLOSED, RequestStatus.REJECTED})
 
 
 # --- insurance certificates -------------------------------------------------------------------

@@ -108,21 +108,19 @@ _FRENCH_WITH_TRUNK = re.compile(r"^\+330[1-9][0-9]{8}$")
 def _normalise_phone(value: str) -> str:
     text = _PHONE_SEPARATORS.sub("", value)
     text = _PARENTHESES.sub("", _TRUNK_ZERO.sub(r"\1", text))
+    if _INTERNATIONAL_00.fullmatch(text):
+        text = "+" + text[2:]
     if _FRENCH_WITH_TRUNK.fullmatch(text):
         return "+33" + text[4:]
     if _INTERNATIONAL.fullmatch(text):
         return text
-    if _INTERNATIONAL_00.fullmatch(text):
-        return "+" + text[2:]
     if _FRENCH_NATIONAL.fullmatch(text):
         country = _OVERSEAS_PREFIXES.get(text[:4], "33")
         return f"+{country}{text[1:]}"
     return text
 
 
-def _stdnum_check(
-    label: str, validate: Callable[[str], str], length: int
-) -> Callable[[str], str | None]:
+def _stdnum_check(label: str, validate: Callable[[str], str], length: int) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         try:
             validate(value)
@@ -166,7 +164,7 @@ def _check_email(value: str) -> str | None:
 
 
 _check_e164 = _pattern_check(
-    "phone", r"\+[1-9][0-9]{7,14}", "an E.164 number like +33612345678", personal=True
+    "phone", r"\+[1-9][0-9]{7,14}", "in E.164 form (+ then 8 to 15 digits)", personal=True
 )
 _NINE_DIGIT_COUNTRIES = ("33", "262", "590", "594", "596")
 
@@ -232,9 +230,7 @@ _KINDS = (
         "Référentiel National des Bâtiments id, 12 characters without separators",
         "PG46YY6YTTHQ",
         _normalise_rnb,
-        _pattern_check(
-            "RNB id", r"[1-9A-HJ-NP-Z]{12}", "12 characters of the RNB alphabet (no 0, I, O)"
-        ),
+        _pattern_check("RNB id", r"[1-9A-HJ-NP-Z]{12}", "12 characters of the RNB alphabet (no 0, I, O)"),
     ),
     IdentifierKind(
         "ban_key",

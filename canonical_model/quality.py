@@ -74,10 +74,7 @@ def _certificate_validity(certificate: InsuranceCertificate) -> Iterator[Quality
         yield QualityFinding(
             rule="insurance_certificate.validity.inverted",
             field="valid_to",
-            message=(
-                f"cover ends on {certificate.valid_to}, not after its start "
-                f"{certificate.valid_from}"
-            ),
+            message=(f"cover ends on {certificate.valid_to}, not after its start {certificate.valid_from}"),
             severity="error",
         )
 
@@ -126,8 +123,8 @@ def _lot_surface(lot: Lot) -> Iterator[QualityFinding]:
 
 
 def _lot_rooms(lot: Lot) -> Iterator[QualityFinding]:
-    expected = int(lot.typology.value[1:])
-    if lot.rooms < expected or (lot.typology is not Typology.T6 and lot.rooms > expected):
+    expected = int(str(lot.typology)[1:])
+    if lot.rooms < expected or (lot.typology != Typology.T6 and lot.rooms > expected):
         yield QualityFinding(
             rule="lot.rooms.typology_mismatch",
             field="rooms",
@@ -137,7 +134,7 @@ def _lot_rooms(lot: Lot) -> Iterator[QualityFinding]:
 
 
 def _lot_energy_class(lot: Lot) -> Iterator[QualityFinding]:
-    if lot.dpe_energy_class is DpeClass.G:
+    if lot.dpe_energy_class == DpeClass.G:
         yield QualityFinding(
             rule="lot.dpe.class_g",
             field="dpe_energy_class",
@@ -207,9 +204,7 @@ def _identifier_findings(kind: str, value: Any, path: str) -> Iterator[QualityFi
         return
     problem = validate_identifier(kind, value)
     if problem is not None:
-        yield QualityFinding(
-            rule=f"identifier.{kind}.invalid", field=path, message=problem, severity="error"
-        )
+        yield QualityFinding(rule=f"identifier.{kind}.invalid", field=path, message=problem, severity="error")
 
 
 def _walk(model: BaseModel, prefix: str) -> Iterator[QualityFinding]:

@@ -5,7 +5,7 @@ The committed schemas (``contracts/schemas/events/<event_type>.json`` and
 regenerates them and fails on any difference (:func:`check_schemas`). Files are written with sorted
 keys, two-space indentation and a trailing newline, so regeneration is byte-for-byte stable.
 
-Run ``python -m canonical_model.schemas export|check [DIRECTORY]`` (default ``contracts/schemas``).
+Run ``python -m canonical_model export|check [DIRECTORY]`` (default ``contracts/schemas``).
 """
 
 import json
@@ -15,7 +15,7 @@ from typing import Any
 
 from canonical_model.base import CanonicalModel
 from canonical_model.entities import ENTITY_TYPES, entity_class
-from canonical_model.events import EVENT_TYPES, event_class
+from canonical_model.events import EVENT_TYPES, CanonicalEvent, event_class
 
 SCHEMA_URI_PREFIX = "pivot:contracts/schemas/"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -30,10 +30,11 @@ def schema_id(event_type: str) -> str:
         event_type: E.g. ``"fr.pivot.lease.notice_given.v1"``.
 
     Returns:
-        E.g. ``"pivot:contracts/schemas/fr.pivot.lease.notice_given.v1.json"``.
+        E.g. ``"pivot:contracts/schemas/events/fr.pivot.lease.notice_given.v1.json"``, which is
+        also where the file lives in the repository.
 
     """
-    return f"{SCHEMA_URI_PREFIX}{event_type}.json"
+    return f"{SCHEMA_URI_PREFIX}{EVENTS_DIR}/{event_type}.json"
 
 
 def entity_schema_id(kind: str) -> str:
@@ -56,6 +57,29 @@ def _schema(model: type[CanonicalModel], schema_uri: str, **extra: Any) -> dict[
     return schema
 
 
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    branches = [b for b in prop.get("anyOf", []) if b != {"type": "null"}]
+    if len(branches) != 1:
+        return {key: value for key, value in prop.items() if key != "default"}
+    rest = {key: value for key, value in prop.items() if key not in {"anyOf", "default"}}
+    return {**branches[0], **rest}
+
+
+def _apply_event_rules(schema: dict[str, Any], cls: type[CanonicalEvent]) -> None:
+    """Carry the event's own rules (allowed statuses, required fields) into its schema."""
+    properties = schema["properties"]
+    required = set(schema.get("required", []))
+    if cls.allowed_statuses:
+        status = {k: v for k, v in properties[cls.status_field].items() if k != "default"}
+        status["enum"] = sorted(str(value) for value in cls.allowed_statuses)
+        properties[cls.status_field] = status
+        required.add(cls.status_field)
+    for name in cls.required_fields:
+        properties[name] = _without_null(properties[name])
+        required.add(name)
+    schema["required"] = sorted(required, key=list(properties).index)
+
+
 def event_schema(event_type: str) -> dict[str, Any]:
     """Return the JSON Schema (draft 2020-12) of an event payload.
 
@@ -63,15 +87,16 @@ def event_schema(event_type: str) -> dict[str, Any]:
         event_type: A registered event type.
 
     Returns:
-        The schema, with ``$id`` (:func:`schema_id`), ``$schema``, ``title`` and the markers
-        ``x-pivot-event-type``, ``x-pivot-entity`` and ``x-pivot-version``.
+        The schema, with ``$id`` (:func:`schema_id`), ``$schema``, ``title``, the markers
+        ``x-pivot-event-type``, ``x-pivot-entity`` and ``x-pivot-version``, and the event's
+        own rules: its allowed statuses as an ``enum``, its required fields as non-null.
 
     Raises:
         UnknownEventType: If the event type is not registered.
 
     """
     cls = event_class(event_type)
-    return _schema(
+    schema = _schema(
         cls,
         schema_id(event_type),
         **{
@@ -80,6 +105,8 @@ def event_schema(event_type: str) -> dict[str, Any]:
             "x-pivot-version": cls.version,
         },
     )
+    _apply_event_rules(schema, cls)
+    return schema
 
 
 def entity_schema(kind: str) -> dict[str, Any]:
@@ -190,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in {"export", "check"} or len(args) > 2:
-        print("usage: python -m canonical_model.schemas export|check [DIRECTORY]", file=sys.stderr)
+        print("usage: python -m canonical_model export|check [DIRECTORY]", file=sys.stderr)
         return 2
     directory = Path(args[1] if len(args) == 2 else "contracts/schemas")
     if args[0] == "export":
@@ -202,7 +229,3 @@ def main(argv: list[str] | None = None) -> int:
     if differences:
         print(f"{len(differences)} schema(s) out of date: run the export", file=sys.stderr)
     return 1 if differences else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,9 +16,6 @@ from canonical_model import (
     TenantRequest,
 )
 
-# A valid SIRET (SIREN 782 059 372, NIC 00001) for the plumbing contractor.
-CONTRACTOR_SIRET = "782 059 372 00014"
-
 ADDRESS_VILLEURBANNE = {
     "street": "12 rue Francis de Pressensé",
     "postcode": "69100",
@@ -26,14 +23,6 @@ ADDRESS_VILLEURBANNE = {
     "insee_code": "69266",
     "ban_key": "69266_2815_00012",
 }
-ADDRESS_SAINT_DENIS = {
-    "street": "27 bis rue Gabriel Péri",
-    "postcode": "93200",
-    "city": "Saint-Denis",
-    "insee_code": "93066",
-    "ban_key": "93066_3910_00027_bis",
-}
-
 RESIDENCE = {
     "id": "residence_5b0f1c2d3e4f45a6b7c8d9e0f1a2b3c4",
     "name": "Résidence Les Tilleuls",
@@ -113,7 +102,7 @@ INTERVENTION = {
     "category": "heating_hot_water",
     "priority": "high",
     "status": "created",
-    "contractor_siret": "78205937200014",
+    "contractor_siret": "78205937200014",  # SIREN 782 059 372, NIC 00001
     "scheduled_for": None,
     "completed_at": None,
     "cost": None,

@@ -99,6 +99,7 @@ def test_insee_code_including_corsica() -> None:
         ("+33 (0)6 12 34 56 78", "+33612345678"),
         ("0033 6 12 34 56 78", "+33612345678"),
         ("+33 06 12 34 56 78", "+33612345678"),
+        ("0033 (0)6 12 34 56 78", "+33612345678"),
         ("04 78 12 34 56", "+33478123456"),
         ("0692 12 34 56", "+262692123456"),  # La Réunion mobile
         ("0596 61 23 45", "+596596612345"),  # Martinique landline
@@ -151,9 +152,7 @@ def test_identifier_types_are_marked_in_json_schema() -> None:
     schema = Building.model_json_schema()
     rnb = schema["properties"]["rnb_id"]["anyOf"][0]
     assert rnb["x-identifier"] == "rnb_id"
-    assert schema["$defs"]["Address"]["properties"]["ban_key"]["anyOf"][0]["x-identifier"] == (
-        "ban_key"
-    )
+    assert schema["$defs"]["Address"]["properties"]["ban_key"]["anyOf"][0]["x-identifier"] == ("ban_key")
 
 
 def test_every_kind_example_is_valid_and_normalised() -> None:
@@ -183,6 +182,13 @@ def test_generated_sirets_with_checksums_pass(siret: str, separator: str) -> Non
 def test_normalisation_is_idempotent(kind: str, value: str) -> None:
     once = normalise_identifier(kind, value)
     assert normalise_identifier(kind, once) == once
+
+
+@settings(max_examples=80)
+@given(st.from_regex(r"(\+|00)?[0-9 ().-]{0,16}", fullmatch=True))
+def test_phone_normalisation_is_idempotent_on_phone_like_text(value: str) -> None:
+    once = normalise_identifier("phone_e164", value)
+    assert normalise_identifier("phone_e164", once) == once
 
 
 @settings(max_examples=60)

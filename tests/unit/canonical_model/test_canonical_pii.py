@@ -20,7 +20,6 @@ from canonical_model import (
     redact,
 )
 
-
 # `canonical_model.pii` as an attribute is the pii() helper; fetch the module itself.
 pii_module = importlib.import_module("canonical_model.pii")
 
@@ -156,9 +155,7 @@ PERSONAL_FIELD_NAMES = {
 }
 
 
-@pytest.mark.parametrize(
-    "model", [*ENTITY_TYPES.values(), *EVENT_TYPES.values()], ids=lambda m: m.__name__
-)
+@pytest.mark.parametrize("model", [*ENTITY_TYPES.values(), *EVENT_TYPES.values()], ids=lambda m: m.__name__)
 def test_personal_looking_fields_are_classified(model: type[CanonicalModel]) -> None:
     unclassified = PERSONAL_FIELD_NAMES & set(model.model_fields) - set(pii_fields(model))
     assert not unclassified

@@ -1,0 +1,294 @@
+"""The inherited contract suite of connectors, and an in-memory mapping context.
+
+A connector's whole contract test is one class::
+
+    class TestChatbotContract(ConnectorContract):
+        connector = ChatbotConnector
+
+It replays the fixtures under ``contracts/connectors/<name>/``:
+
+* ``inbound/*.json`` — ``{"description", "payload", "expect": {"events": [{"type", "data"}]}}``
+  (``data`` is a subset of the canonical event) or ``"expect": {"error": "MappingError"}``;
+* ``outbound/*.json`` — ``{"description", "event_type", "event", "context": {"xref": [[system,
+  entity, source_id, canonical_id]], "golden": {id: data}}, "response": {"status", "json"},
+  "expect": {"requests": [{"method", "path", "json"}], "emits": [types]}}``
+  (``json`` is a subset of the request body).
+
+and checks the events against the committed JSON Schemas, determinism (same input, same
+canonical and event ids), declared errors on negative cases, idempotency keys on every write,
+and retry behaviour (5xx then success is retried, 4xx is not) with respx.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import jsonschema
+import pytest
+import respx
+
+from canonical_model.events import CanonicalEvent, parse_event
+from connectors.sdk.base import Connector, DeliveryFailure
+from pivot import errors
+from pivot.bus.envelope import event_id
+from pivot.http import IDEMPOTENCY_HEADER
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
+_NAMESPACE = uuid.UUID("0d7b2c4e-8f1a-4b6e-9c3d-2a5f6e7d8c9b")
+
+
+class MemoryContext:
+    """A deterministic, in-memory :class:`~connectors.sdk.context.OutboundContext` for tests."""
+
+    def __init__(
+        self,
+        system: str,
+        xref: list[list[str]] | None = None,
+        golden: dict[str, dict[str, Any]] | None = None,
+        client: httpx.Client | None = None,
+        event_id: str = "00000000-0000-0000-0000-000000000000",
+    ) -> None:
+        self._system = system
+        self.links: dict[tuple[str, str, str], str] = {
+            (s, e, src): cid for s, e, src, cid in (xref or [])
+        }
+        self.golden_records = dict(golden or {})
+        self._client = client
+        self._event_id = event_id
+
+    @property
+    def system(self) -> str:
+        """The connector's system."""
+        return self._system
+
+    @property
+    def client(self) -> httpx.Client:
+        """The client under test."""
+        assert self._client is not None, "this context has no HTTP client"
+        return self._client
+
+    @property
+    def event_id(self) -> str:
+        """The delivered event's id."""
+        return self._event_id
+
+    def idempotency_key(self, step: str = "") -> str:
+        """The event id, suffixed with ``step``."""
+        return f"{self._event_id}:{step}" if step else self._event_id
+
+    def lookup(self, entity: str, source_id: str, system: str | None = None) -> str | None:
+        """Canonical id, or None."""
+        return self.links.get((system or self._system, entity, source_id))
+
+    def link(self, entity: str, source_id: str, canonical_id: str) -> str:
+        """Link (the existing link wins)."""
+        return self.links.setdefault((self._system, entity, source_id), canonical_id)
+
+    def canonical_id(self, entity: str, source_id: str) -> str:
+        """Deterministic id: the same source id always gives the same canonical id."""
+        minted = uuid.uuid5(_NAMESPACE, f"{self._system}|{entity}|{source_id}").hex
+        return self.lookup(entity, source_id) or self.link(entity, source_id, f"{entity}_{minted}")
+
+    def source_id(self, entity: str, canonical_id: str, system: str | None = None) -> str | None:
+        """Newest source id of a canonical id in ``system``."""
+        found = [src for (s, e, src), cid in self.links.items()
+                 if s == (system or self._system) and e == entity and cid == canonical_id]
+        return found[-1] if found else None
+
+    def golden(self, canonical_id: str) -> dict[str, Any] | None:
+        """Golden record data given by the fixture."""
+        return self.golden_records.get(canonical_id)
+
+
+def load_fixtures(connector: str, direction: str) -> list[tuple[str, dict[str, Any]]]:
+    """(name, fixture) pairs of ``contracts/connectors/<connector>/<direction>/*.json``."""
+    folder = CONTRACTS / "connectors" / connector / direction
+    return [(path.stem, json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted(folder.glob("*.json"))]
+
+
+def _schema(event_type: str) -> dict[str, Any]:
+    path = CONTRACTS / "schemas" / "events" / f"{event_type}.json"
+    assert path.exists(), f"no committed schema for {event_type}: run `pivot contracts export`"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _is_subset(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _is_subset(v, actual[k]) for k, v in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(actual, list) and len(expected) == len(actual) and all(
+            _is_subset(e, a) for e, a in zip(expected, actual, strict=True)
+        )
+    return bool(expected == actual)
+
+
+class ConnectorContract:
+    """Inherit and set :attr:`connector` to get the whole contract suite."""
+
+    connector: ClassVar[type[Connector] | None] = None
+    base_url: ClassVar[str] = "http://satellite.test"
+
+    @classmethod
+    def pytest_generate_tests(cls, metafunc: pytest.Metafunc) -> None:
+        """Parametrize the ``*_case`` arguments from the connector's fixtures."""
+        if cls.connector is None:
+            return
+        inbound = load_fixtures(cls.connector.name, "inbound")
+        outbound = load_fixtures(cls.connector.name, "outbound")
+        selections = {
+            "inbound_case": inbound,
+            "inbound_ok_case": [(n, c) for n, c in inbound if "error" not in c["expect"]],
+            "outbound_case": outbound,
+            "outbound_call_case": [(n, c) for n, c in outbound if c["expect"].get("requests")],
+        }
+        for argument, cases in selections.items():
+            if argument in metafunc.fixturenames:
+                # No fixture at all is a case too: the test then checks the table is empty.
+                values = [c for _, c in cases] or [None]
+                metafunc.parametrize(argument, values, ids=[n for n, _ in cases] or ["none"])
+
+    def make(self) -> Connector:
+        """A connector instance pointed at the respx-mocked satellite, retries without waits."""
+        assert self.connector is not None
+        settings = self.connector.settings_class(
+            base_url=self.base_url, max_attempts=3, initial_wait_s=0, max_wait_s=0
+        )
+        return self.connector(settings)
+
+    # ------------------------------------------------------------ coverage
+
+    def test_every_inbound_event_type_has_a_fixture(self) -> None:
+        assert self.connector is not None
+        covered = set()
+        for _, case in load_fixtures(self.connector.name, "inbound"):
+            payload = case["payload"]
+            if isinstance(payload, dict) and isinstance(payload.get(self.connector.event_type_field), str):
+                covered.add(payload[self.connector.event_type_field])
+        assert set(self.connector.inbound) <= covered, set(self.connector.inbound) - covered
+
+    def test_every_outbound_event_type_has_a_fixture(self) -> None:
+        assert self.connector is not None
+        covered = {case["event_type"] for _, case in load_fixtures(self.connector.name, "outbound")}
+        assert set(self.connector.outbound) <= covered, set(self.connector.outbound) - covered
+
+    def test_declared_events_have_committed_schemas(self) -> None:
+        assert self.connector is not None
+        declared = [e for row in self.connector.inbound.values() for e in row.emits]
+        declared += [row.event for row in self.connector.outbound.values()]
+        declared += [e for row in self.connector.outbound.values() for e in row.emits]
+        for event in declared:
+            assert _schema(event.event_type)["$id"]
+
+    # ------------------------------------------------------------- inbound
+
+    def _translate(self, case: dict[str, Any]) -> tuple[list[CanonicalEvent], str | None]:
+        connector = self.make()
+        raw = json.dumps(case["payload"]).encode()
+        result = connector.translate(raw, MemoryContext(connector.name))
+        return result.events, result.source_event_id
+
+    def test_inbound_mapping(self, inbound_case: dict[str, Any] | None) -> None:
+        if inbound_case is None:
+            assert self.connector is not None and not self.connector.inbound
+            return
+        expect = inbound_case["expect"]
+        if "error" in expect:
+            error = getattr(errors, expect["error"])
+            with pytest.raises(error):
+                self._translate(inbound_case)
+            return
+        events, _ = self._translate(inbound_case)
+        assert [e.event_type for e in events] == [e["type"] for e in expect["events"]]
+        for event, expected in zip(events, expect["events"], strict=True):
+            data = json.loads(event.model_dump_json())
+            assert _is_subset(expected.get("data", {}), data), (expected.get("data"), data)
+            jsonschema.validate(data, _schema(event.event_type))
+            assert parse_event(event.event_type, event.model_dump_json().encode()) == event
+
+    def test_inbound_is_deterministic(self, inbound_ok_case: dict[str, Any] | None) -> None:
+        if inbound_ok_case is None:
+            assert self.connector is not None and not self.connector.inbound
+            return
+        first, origin = self._translate(inbound_ok_case)
+        second, _ = self._translate(inbound_ok_case)
+        assert first == second
+        assert self.connector is not None
+        ids = [event_id(self.connector.name, origin or "-", e.event_type, e.subject) for e in first]
+        assert ids == [event_id(self.connector.name, origin or "-", e.event_type, e.subject)
+                       for e in second]
+
+    # ------------------------------------------------------------ outbound
+
+    def _deliver(
+        self, case: dict[str, Any], failures_first: list[int] | None = None
+    ) -> tuple[list[CanonicalEvent], list[httpx.Request]]:
+        """Deliver the case's event to a respx satellite answering ``failures_first`` then it."""
+        connector = self.make()
+        event = parse_event(case["event_type"], json.dumps(case["event"]).encode())
+        response = case.get("response", {"status": 200, "json": {}})
+        statuses = iter([*(failures_first or []), *[response["status"]] * 10])
+
+        def answer(_request: httpx.Request) -> httpx.Response:
+            status = next(statuses)
+            return httpx.Response(status, json=response.get("json", {}) if status < 500 else {})
+
+        with respx.mock(base_url=self.base_url, assert_all_called=False) as router:
+            router.route().mock(side_effect=answer)
+            context = case.get("context", {})
+            ctx = MemoryContext(connector.name, context.get("xref"), context.get("golden"),
+                                connector.client, event_id="6c1f7a52-2d0e-4b43-8e2f-1a8f3f0c9b10")
+            try:
+                produced = connector.deliver(event, ctx)
+            finally:
+                connector.close()
+                requests = [call.request for call in router.calls]
+        return produced, requests
+
+    def test_outbound_delivery(self, outbound_case: dict[str, Any] | None) -> None:
+        if outbound_case is None:
+            assert self.connector is not None and not self.connector.outbound
+            return
+        produced, requests = self._deliver(outbound_case)
+        expect = outbound_case["expect"]
+        assert len(requests) == len(expect.get("requests", [])), [r.url for r in requests]
+        for request, wanted in zip(requests, expect.get("requests", []), strict=True):
+            assert request.method == wanted["method"]
+            assert request.url.path == wanted["path"]
+            if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+                assert request.headers.get(IDEMPOTENCY_HEADER), "a write without idempotency key"
+            if "json" in wanted:
+                body = json.loads(request.content)
+                assert _is_subset(wanted["json"], body), (wanted["json"], body)
+        assert [e.event_type for e in produced] == expect.get("emits", [])
+        for event in produced:
+            jsonschema.validate(json.loads(event.model_dump_json()), _schema(event.event_type))
+
+    def test_outbound_retries_5xx_then_succeeds(
+        self, outbound_call_case: dict[str, Any] | None
+    ) -> None:
+        if outbound_call_case is None:
+            assert self.connector is not None and not self.connector.outbound
+            return
+        case = outbound_call_case
+        produced, requests = self._deliver(case, [503])
+        assert len(requests) == len(case["expect"]["requests"]) + 1
+        keys = {r.headers.get(IDEMPOTENCY_HEADER) for r in requests}
+        assert len(keys) == len(case["expect"]["requests"]), "a retry changed its key"
+        assert [e.event_type for e in produced] == case["expect"].get("emits", [])
+
+    def test_outbound_does_not_retry_4xx(self, outbound_call_case: dict[str, Any] | None) -> None:
+        if outbound_call_case is None:
+            assert self.connector is not None and not self.connector.outbound
+            return
+        case = {**outbound_call_case, "response": {"status": 422, "json": {"error": "invalid"}}}
+        with pytest.raises(DeliveryFailure) as failure:
+            self._deliver(case)
+        assert isinstance(failure.value.cause, errors.DeliveryRejected)
+        assert failure.value.attempts == 1

@@ -1,0 +1,5 @@
+"""``python -m pivot`` runs the CLI."""
+
+from pivot.cli import main
+
+main()

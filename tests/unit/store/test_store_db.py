@@ -1,0 +1,95 @@
+"""The store's engine, migrations and transactions, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from pivot.serving import free_port
+from pivot.store import Store
+from pivot.store import golden, idempotency, xref
+from pivot.store.tables import GoldenRecordVersion, ProcessedEvent, Xref
+
+from .conftest import SourceIds
+
+TABLES = {"xref", "golden_record", "golden_record_version", "processed_event"}
+
+
+def test_migrations_run_twice_and_create_the_tables(store_url: str) -> None:
+    first = Store(store_url)
+    try:
+        first.migrate()
+        first.migrate()
+        tables = set(inspect(first.engine).get_table_names())
+    finally:
+        first.dispose()
+    second = Store(store_url)  # a new process on an already migrated database
+    try:
+        second.migrate()
+        inspector = inspect(second.engine)
+        assert TABLES | {"alembic_version"} <= tables
+        assert TABLES | {"alembic_version"} <= set(inspector.get_table_names())
+        with second.engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+                "0001"
+            ]
+        uniques = {u["name"]: u["column_names"] for u in inspector.get_unique_constraints("xref")}
+        assert uniques["uq_xref_source"] == ["system", "entity", "source_id"]
+        golden_uniques = [u["column_names"] for u in inspector.get_unique_constraints("golden_record_version")]
+        golden_indexes = [i["column_names"] for i in inspector.get_indexes("golden_record_version")
+                          if i.get("unique")]
+        assert ["event_id"] in golden_uniques + golden_indexes
+        assert inspector.get_pk_constraint("processed_event")["constrained_columns"] == [
+            "consumer", "event_id"
+        ]
+    finally:
+        second.dispose()
+
+
+def test_ping_answers_on_a_reachable_database(store: Store) -> None:
+    assert store.ping() is True
+
+
+def test_ping_is_false_when_the_database_is_unreachable() -> None:
+    unreachable = Store(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/pivot?connect_timeout=2")
+    try:
+        assert unreachable.ping() is False
+    finally:
+        unreachable.dispose()
+
+
+def test_a_rolled_back_transaction_leaves_nothing(store: Store, ids: SourceIds) -> None:
+    event_id = f"evt-rollback-{ids.n}"
+    with pytest.raises(RuntimeError, match="ERP quittancement indisponible"), store.session() as session:
+        canonical_id = xref.resolve(session, "erp", "tenant", ids.erp_tenant)
+        assert xref.lookup(session, "erp", "tenant", ids.erp_tenant) == canonical_id
+        assert golden.apply(
+            session, canonical_id, "tenant", {"last_name": "Benali", "first_name": "Nadia"},
+            golden.Lineage(event_id, "fr.pivot.tenant.created.v1", "erp", "1.0.0", ids.erp_tenant),
+        ) == 1
+        assert idempotency.mark(session, "translate:erp", event_id, "ok") is True
+        raise RuntimeError("ERP quittancement indisponible")
+
+    with store.session() as session:
+        assert xref.lookup(session, "erp", "tenant", ids.erp_tenant) is None
+        assert golden.get(session, canonical_id) is None
+        assert golden.history(session, canonical_id) == []
+        assert idempotency.seen(session, "translate:erp", [event_id]) == set()
+        assert session.scalar(select(func.count()).select_from(Xref)
+                              .where(Xref.source_id == ids.erp_tenant)) == 0
+        assert session.scalar(select(func.count()).select_from(GoldenRecordVersion)
+                              .where(GoldenRecordVersion.event_id == event_id)) == 0
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)
+                              .where(ProcessedEvent.event_id == event_id)) == 0
+
+
+def test_a_committed_transaction_is_visible_to_a_new_store(store: Store, store_url: str,
+                                                           ids: SourceIds) -> None:
+    with store.session() as session:
+        canonical_id = xref.resolve(session, "ublo", "lot", ids.rpls_lot)
+    other = Store(store_url)
+    try:
+        with other.session() as session:
+            assert xref.lookup(session, "ublo", "lot", ids.rpls_lot) == canonical_id
+    finally:
+        other.dispose()
