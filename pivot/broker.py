@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -84,11 +85,11 @@ class EmbeddedBroker:
         raise ConfigurationError(f"embedded broker did not answer on {self.bootstrap}")
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL)."""
+        """Stop the broker (SIGINT, which Tansu honours at once; SIGKILL if it hangs)."""
         proc, self._process = self._process, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout_s)
         except subprocess.TimeoutExpired:

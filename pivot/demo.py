@@ -9,13 +9,11 @@ messages imply: nothing lost, nothing applied twice.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,20 +21,10 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry
 
-from connectors.chatbot import ChatbotConnector, ChatbotSettings
-from connectors.chatbot import sandbox as chatbot_sandbox
-from connectors.urbest import UrbestConnector, UrbestSettings
-from connectors.urbest import sandbox as urbest_sandbox
 from observability.metrics import Outcome, PivotMetrics
-from pivot.api import create_app
-from pivot.broker import kafka_bootstrap
-from pivot.bus.consumer import run_in_thread, wait_all_assigned
-from pivot.hub import Hub
-from pivot.serving import ServerThread, free_port
 from pivot.settings import PivotSettings
+from pivot.stack import Progress, running_stack
 from pivot.store import Store, xref
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -92,18 +80,6 @@ class DemoReport:
         }
 
 
-@contextlib.contextmanager
-def _started(*servers: ServerThread) -> Iterator[None]:
-    started: list[ServerThread] = []
-    try:
-        for server in servers:
-            started.append(server.start())
-        yield
-    finally:
-        for server in reversed(started):
-            server.stop()
-
-
 def run_demo(
     settings: PivotSettings, options: DemoOptions, progress: Progress = lambda _m: None
 ) -> DemoReport:
@@ -113,54 +89,19 @@ def run_demo(
     seed = options.seed if options.seed is not None else (
         random.randrange(1, 1_000_000) if options.database_url else 42)
     metrics = PivotMetrics(CollectorRegistry())
-    with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, broker):
-        progress(f"broker: {bootstrap}" + (" (embedded)" if broker else ""))
-        api_port = free_port()
-        urbest = ServerThread(urbest_sandbox.create_app(seed=seed), name="sandbox-urbest")
-        chatbot = ServerThread(
-            chatbot_sandbox.create_app(
-                seed=seed, hub_url=f"http://127.0.0.1:{api_port}",
-                webhook_secret=settings.api.webhook_secret.get_secret_value(),
-            ),
-            name="sandbox-chatbot",
-        )
-        with _started(urbest, chatbot):
-            hub = Hub(
-                settings, bootstrap, store=Store(database), metrics=metrics,
-                connectors={
-                    "chatbot": ChatbotConnector(ChatbotSettings(base_url=chatbot.url)),
-                    "urbest": UrbestConnector(UrbestSettings(base_url=urbest.url)),
-                },
-            )
-            try:
-                hub.prepare()
-                progress(f"store: {_safe_url(database)} (migrated)")
-                api = ServerThread(create_app(hub), port=api_port, name="hub-api")
-                with _started(api):
-                    progress(f"hub API {api.url}; sandboxes chatbot {chatbot.url}, "
-                             f"urbest {urbest.url}")
-                    loops = hub.loops()
-                    threads = [run_in_thread(loop) for loop in loops]
-                    try:
-                        if not wait_all_assigned(loops, timeout_s=30):
-                            raise RuntimeError("workers did not join their groups in 30 s")
-                        progress(f"{len(loops)} workers joined their consumer groups")
-                        sent = _simulate(chatbot.url, options.messages)
-                        progress(f"chatbot sent {sent['accepted']}/{options.messages} "
-                                 "tenant messages to the hub")
-                        final = _wait_settled(chatbot.url, urbest.url, sent["accepted"],
-                                              options.timeout_s, progress)
-                    finally:
-                        for loop in loops:
-                            loop.stop()
-                        for thread in threads:
-                            thread.join(15)
-                checks, latencies = _check(hub.store, final, sent)
-            finally:
-                hub.close()
+    progress(f"store: {_safe_url(database)}")
+    with running_stack(settings, database, seed=seed, metrics=metrics,
+                       progress=progress) as stack:
+        chatbot, urbest = stack.sandboxes["chatbot"], stack.sandboxes["urbest"]
+        sent = _simulate(chatbot, options.messages)
+        progress(f"chatbot sent {sent['accepted']}/{options.messages} tenant messages to the hub")
+        final = _wait_settled(chatbot, urbest, sent["accepted"], options.timeout_s, progress)
+        checks, latencies = _check(stack.hub.store, final, sent)
+        names = list(stack.hub.connectors)
+        bootstrap = stack.hub.bootstrap
     return DemoReport(
         consistent=all(c.ok for c in checks),
-        connectors=_connector_counts(metrics, list(hub.connectors)),
+        connectors=_connector_counts(metrics, names),
         events=int(metrics.count(metrics.published)),
         latency_ms=_percentiles(latencies),
         messages=options.messages,
@@ -220,7 +161,7 @@ def _check(
     records = sent["records"]
     interventions = final["urbest"]["interventions"]
     replies = final["chatbot"]["replies"]
-    with store.session() as session:
+    with store.read_session() as session:
         request_of = {
             r["message_id"]: xref.lookup(session, "chatbot", "request", r["message_id"])
             for r in records

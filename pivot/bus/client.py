@@ -25,16 +25,20 @@ class BusProducer:
     def __init__(self, bootstrap: str, settings: KafkaSettings | None = None) -> None:
         self.settings = settings or KafkaSettings()
         s = self.settings
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=f"{s.client_id}-producer",
-            acks="all",
-            linger_ms=s.linger_ms,
-            batch_size=s.batch_size,
-            request_timeout_ms=s.request_timeout_ms,
-            retries=5,
-            max_in_flight_requests_per_connection=1,
-        )
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=bootstrap,
+                client_id=f"{s.client_id}-producer",
+                acks="all",
+                linger_ms=s.linger_ms,
+                batch_size=s.batch_size,
+                request_timeout_ms=s.request_timeout_ms,
+                bootstrap_timeout_ms=int(s.send_timeout_s * 1000),
+                retries=5,
+                max_in_flight_requests_per_connection=1,
+            )
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"cannot reach the Kafka cluster at {bootstrap}: {exc}") from exc
 
     def send(self, topic: str, envelope: Envelope) -> FutureRecordMetadata:
         """Queue an envelope; the current trace context is added to its headers."""
@@ -100,7 +104,7 @@ def broker_reachable(bootstrap: str, timeout_ms: int = 2_000) -> bool:
     """True when the cluster answers a metadata request."""
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms,
-                                 api_version_auto_timeout_ms=timeout_ms)
+                                 bootstrap_timeout_ms=timeout_ms)
     except KafkaError:
         return False
     try:

@@ -60,7 +60,7 @@ class DeliverProcessor:
             except EnvelopeError as exc:
                 envelopes.append((record, None, exc))
         wanted = [env.id for _, env, _ in envelopes if env and env.type in self.connector.outbound]
-        with self.store.session() as session:
+        with self.store.read_session() as session:
             done = idempotency.seen(session, self.consumer_name, wanted)
 
         futures = []
@@ -109,7 +109,7 @@ class DeliverProcessor:
             event = parse_event(env.type, env.data)
         except (UnknownEventType, ValueError) as exc:
             raise DeliveryFailure(ContractViolation(f"{env.type}: {exc}"), 1) from exc
-        with self.store.session() as session:
+        with self.store.read_session() as session:
             ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id)
             produced = self.connector.deliver(event, ctx)
         carried = {INGESTED_AT: env.headers[INGESTED_AT]} if INGESTED_AT in env.headers else {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,13 +18,26 @@ from pivot.errors import ConfigurationError
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+READ_ONLY = "pivot_read_only"
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # pysqlite's legacy mode sends no BEGIN before a SAVEPOINT, so releasing the savepoint
+    # would commit for good; the begin listener below sends BEGIN itself instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # Writers take the write lock up front (IMMEDIATE): a deferred transaction that reads then
+    # writes cannot wait for another writer and fails at once with "database is locked".
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: str, echo: bool = False) -> Engine:
@@ -40,6 +53,7 @@ def create_store_engine(url: str, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -51,6 +65,8 @@ class Store:
         self.url = url
         self.engine = create_store_engine(url, echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         """Bring the schema to the latest Alembic revision."""
@@ -63,14 +79,20 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error."""
+        """A write session in a transaction: committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only: it takes no write lock, so it may stay open across a call."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> bool:
         """True when the database answers."""
         try:
-            with self.engine.connect() as connection:
+            with self._read_engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             return True
         except SQLAlchemyError:

@@ -65,7 +65,7 @@ def test_envelope_travels_in_binary_mode(bootstrap: str, topic_suffix: str) -> N
         id="3f0e8a4c-6a1b-5c2d-9e8f-7a6b5c4d3e2f", type="fr.pivot.lease.notice_given.v1",
         source="/connectors/erp", subject="lease_8c1d", key="lease_8c1d",
         dataschema="pivot:contracts/schemas/events/fr.pivot.lease.notice_given.v1.json",
-        data='{"id": "lease_8c1d", "monthly_rent": "612.40"}'.encode(),
+        data=b'{"id": "lease_8c1d", "monthly_rent": "612.40"}',
     )
     producer = BusProducer(bootstrap, settings)
     producer.send_and_wait(topic, envelope)

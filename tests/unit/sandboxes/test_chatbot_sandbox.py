@@ -11,12 +11,11 @@ import httpx
 import pytest
 import respx
 from fastapi.testclient import TestClient
+from recording_hub import HUB_SECRET, FakeHub
 
 from connectors.chatbot.fixtures_data import CATEGORIES, MESSAGE_BANK
 from connectors.chatbot.sandbox import ChatbotState, create_app, generate_tenants
 from connectors.sdk.sandbox import FaultSettings
-
-from .conftest import HUB_SECRET, FakeHub
 
 HUB = "http://hub.test"
 INGEST = f"{HUB}/v1/ingest/chatbot"

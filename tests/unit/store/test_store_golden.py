@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot.store import Store, golden, xref
 
-from .conftest import SourceIds
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable from a test module
+    from tests.unit.store.conftest import SourceIds
 
 
 def _lot(ids: SourceIds, status: str, surface: str) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pivot.store import Store, idempotency, xref
 
-from .conftest import SourceIds
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable from a test module
+    from tests.unit.store.conftest import SourceIds
 
 
 def test_mark_is_true_once_then_false(store: Store, ids: SourceIds) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pivot.store import Store, xref
 from pivot.store.tables import Xref
 
-from .conftest import SourceIds
+if TYPE_CHECKING:  # the fixture's type; conftest is not importable from a test module
+    from tests.unit.store.conftest import SourceIds
 
 CANONICAL = re.compile(r"(?P<kind>[a-z_]+)_[0-9a-f]{32}")
 
@@ -124,3 +128,33 @@ def test_concurrent_resolve_of_one_source_id_mints_one_canonical_id(store: Store
         assert _rows(store, "urbest", "intervention", source_id) == 1
         with store.session() as session:
             assert xref.lookup(session, "urbest", "intervention", source_id) == results[0]
+
+
+def test_link_that_loses_the_race_returns_the_winner_and_keeps_the_transaction(
+    store: Store, ids: SourceIds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deterministic version of the race above: this worker's look-up ran just before another
+    # worker committed the link, so its INSERT hits the unique constraint.
+    with store.session() as session:
+        winner = xref.resolve(session, "erp", "tenant", ids.erp_tenant)
+    real_lookup = xref.lookup
+    calls: list[str] = []
+
+    def stale_first_lookup(session: Session, system: str, entity: str, source_id: str) -> str | None:
+        calls.append(source_id)
+        return None if len(calls) == 1 else real_lookup(session, system, entity, source_id)
+
+    with store.session() as session:
+        lot = xref.resolve(session, "erp", "lot", ids.rpls_lot)  # earlier work of the same batch
+        monkeypatch.setattr(xref, "lookup", stale_first_lookup)
+        loser = f"tenant_{ids.n:032x}"
+        assert xref.link(session, "erp", "tenant", ids.erp_tenant, loser) == winner
+        monkeypatch.setattr(xref, "lookup", real_lookup)
+        assert calls == [ids.erp_tenant, ids.erp_tenant]  # the IntegrityError branch ran
+        chatbot = xref.resolve(session, "chatbot", "tenant", ids.chatbot_user)  # still usable
+    with store.session() as session:
+        assert xref.lookup(session, "erp", "lot", ids.rpls_lot) == lot
+        assert xref.lookup(session, "chatbot", "tenant", ids.chatbot_user) == chatbot
+        assert xref.source_ids(session, "erp", "tenant", winner) == [ids.erp_tenant]
+        assert xref.source_ids(session, "erp", "tenant", loser) == []
+    assert _rows(store, "erp", "tenant", ids.erp_tenant) == 1

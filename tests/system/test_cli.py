@@ -1,0 +1,66 @@
+"""The README's commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pivot(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pivot", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_demo_json_is_consistent(tmp_path: Path) -> None:
+    result = pivot("demo", "--json", "--messages", "30",
+                   env={"PIVOT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["consistent"] is True
+    assert report["events"] == 60  # 30 requests received + 30 interventions created
+    assert report["connectors"]["chatbot"] == {"in": 30, "out": 60, "dlq": 0}
+    assert report["connectors"]["urbest"] == {"in": 0, "out": 30, "dlq": 0}
+    assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+    assert all(check["ok"] for check in report["checks"])
+
+
+@pytest.mark.parametrize("command", [
+    [], ["demo"], ["serve"], ["worker"], ["broker"], ["contracts", "export"],
+    ["contracts", "check"], ["connector", "list"],
+])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = pivot(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_worker_without_bootstrap_is_one_clear_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PIVOT_KAFKA_BOOTSTRAP"}
+    result = subprocess.run([sys.executable, "-m", "pivot", "worker"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "PIVOT_KAFKA_BOOTSTRAP" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_development_secrets() -> None:
+    result = pivot("demo", env={"PIVOT_ENVIRONMENT": "production"})
+    assert result.returncode != 0
+    assert "PIVOT_API_WEBHOOK_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_connector_list_shows_the_installed_connectors() -> None:
+    result = pivot("connector", "list")
+    assert result.returncode == 0
+    assert "chatbot" in result.stdout and "urbest" in result.stdout
+    assert "message.created" in result.stdout
