@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -23,6 +23,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     ERROR = "error"
     SKIPPED = "skipped"
+    SPOOLED = "spooled"
 
 
 class Stage(StrEnum):
@@ -66,6 +67,10 @@ class PivotMetrics:
         self.delivery_errors = Counter(
             "pivot_delivery_errors", "Failed outbound calls by error class.",
             ["connector", "error_class"], registry=r,
+        )
+        self.spool_depth = Gauge(
+            "pivot_spool_depth", "Accepted payloads waiting in the store for the broker.",
+            registry=r,
         )
         self.processing_seconds = Histogram(
             "pivot_processing_seconds", "Time to process one polled batch, per record.",

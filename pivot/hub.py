@@ -10,6 +10,7 @@ from observability.metrics import PivotMetrics, default_metrics
 from pivot.bus import topics
 from pivot.bus.client import BusProducer, ensure_topics
 from pivot.bus.consumer import ConsumerLoop
+from pivot.ingestion import IngestionService
 from pivot.pipeline.deliver import DeliverProcessor
 from pivot.pipeline.translate import TranslateProcessor
 from pivot.settings import PivotSettings
@@ -36,6 +37,7 @@ class Hub:
             name: cls() for name, cls in available().items()
         }
         self._producer: BusProducer | None = None
+        self._ingestion: IngestionService | None = None
 
     @property
     def producer(self) -> BusProducer:
@@ -43,6 +45,16 @@ class Hub:
         if self._producer is None:
             self._producer = BusProducer(self.bootstrap, self.settings.kafka)
         return self._producer
+
+    @property
+    def ingestion(self) -> IngestionService:
+        """The journal/spool of accepted payloads (created on first use)."""
+        if self._ingestion is None:
+            self._ingestion = IngestionService(
+                self.store, lambda: self.producer, self.metrics,
+                ack_timeout_s=self.settings.api.broker_ack_timeout_s,
+            )
+        return self._ingestion
 
     def topics(self) -> list[str]:
         """Every topic the installed connectors use."""
@@ -77,7 +89,9 @@ class Hub:
         return loops
 
     def close(self) -> None:
-        """Flush the producer and release connections."""
+        """Stop the spool drainer, flush the producer and release connections."""
+        if self._ingestion is not None:
+            self._ingestion.stop()
         if self._producer is not None:
             self._producer.close()
         for connector in self.connectors.values():

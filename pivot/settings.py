@@ -76,6 +76,10 @@ class ApiSettings(BaseSettings):
     signature_tolerance_s: int = Field(
         default=300, ge=1, description="Webhooks signed longer ago than this are refused."
     )
+    broker_ack_timeout_s: float = Field(
+        default=2.0, gt=0,
+        description="Wait this long for the broker's ack before spooling the payload in the store.",
+    )
     webhook_secret: SecretStr = Field(
         default=SecretStr("pivot-dev-secret"),
         description="HMAC-SHA256 key shared with satellites that push webhooks.",

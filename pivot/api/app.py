@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,7 +16,14 @@ from pivot.hub import Hub
 
 def create_app(hub: Hub) -> FastAPI:
     """Build the API around a prepared :class:`~pivot.hub.Hub`."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        hub.ingestion.start()
+        yield
+        hub.ingestion.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Pivot hub API",
         version=__version__,
         description="Ingest satellites' webhooks, look up golden records, operate the hub.",

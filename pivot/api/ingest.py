@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
+import logging
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from observability.metrics import Outcome
 from pivot import webhooks
 from pivot.api.deps import HubDep
-from pivot.bus import topics
-from pivot.bus.envelope import INGESTED_AT, RAW_EVENT_TYPE, Envelope
-from pivot.errors import BrokerUnavailable
 from pivot.hub import Hub
-from pivot.pipeline.canonical import connector_source
 
 router = APIRouter(tags=["ingest"])
+log = logging.getLogger(__name__)
 
 
 class Accepted(BaseModel):
-    """The payload is durable on the bus and will be translated."""
+    """The payload is durable (on the bus, or in the store's spool) and will be translated."""
 
     ingestion_id: str
     connector: str
     topic: str
+    spooled: bool = False
 
 
 class Problem(BaseModel):
@@ -60,7 +58,9 @@ async def ingest(
 ) -> JSONResponse:
     """Write the payload, exactly as received, to ``pivot.raw.<connector>``.
 
-    Answers 202 with an ingestion id only once the broker acknowledged the write.
+    Answers 202 with an ingestion id only once the payload is durable: journaled in the store
+    and acknowledged by the broker, or, when the broker does not answer in time, spooled in the
+    store (``"spooled": true``) to be published in order when it is back.
     """
     limit = hub.settings.api.max_body_bytes
     body = await _read_limited(request, limit)
@@ -108,20 +108,17 @@ def _accept(
     except (ValueError, UnicodeDecodeError) as exc:
         metrics.ingested.labels(connector, Outcome.REJECTED).inc()
         return problem(400, "invalid_json", f"body is not JSON: {exc}")
-    ingestion_id = str(uuid.uuid4())
     key = impl.source_key(payload) if isinstance(payload, dict) else None
-    envelope = Envelope(
-        id=ingestion_id, type=RAW_EVENT_TYPE, source=connector_source(connector), data=body,
-        key=key or ingestion_id, headers={INGESTED_AT: f"{time.time():.6f}"},
-    )
-    topic = topics.raw(connector)
     try:
-        hub.producer.send_and_wait(topic, envelope)
-    except BrokerUnavailable as exc:
+        accepted = hub.ingestion.accept(connector, key, body)
+    except SQLAlchemyError as exc:
         metrics.ingested.labels(connector, Outcome.ERROR).inc()
-        return problem(503, "broker_unavailable", str(exc), headers={"Retry-After": "5"})
-    metrics.ingested.labels(connector, Outcome.OK).inc()
+        log.error("store unavailable, payload refused: %s", exc)
+        return problem(503, "store_unavailable", "the hub cannot make the payload durable now",
+                       headers={"Retry-After": "5"})
+    metrics.ingested.labels(connector, Outcome.SPOOLED if accepted.spooled else Outcome.OK).inc()
     return JSONResponse(
-        Accepted(ingestion_id=ingestion_id, connector=connector, topic=topic).model_dump(),
+        Accepted(ingestion_id=accepted.ingestion_id, connector=connector, topic=accepted.topic,
+                 spooled=accepted.spooled).model_dump(),
         status_code=202,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaProducer
@@ -60,13 +61,16 @@ class BusProducer:
         """Send one envelope and return only once the broker acknowledged it."""
         self.wait([self.send(topic, envelope)])
 
-    def wait(self, futures: Iterable[FutureRecordMetadata]) -> None:
-        """Flush and wait for every future; raise :class:`BrokerUnavailable` when one failed."""
-        futures = list(futures)
+    def wait(self, futures: Iterable[FutureRecordMetadata], timeout_s: float | None = None) -> None:
+        """Wait until the broker acknowledged every future; raise :class:`BrokerUnavailable` if not.
+
+        Records leave after ``linger_ms`` on their own: no flush, so concurrent callers do not
+        wait for each other's records.
+        """
+        deadline = time.monotonic() + (timeout_s or self.settings.send_timeout_s)
         try:
-            self._producer.flush(timeout=self.settings.send_timeout_s)
             for future in futures:
-                future.get(timeout=self.settings.send_timeout_s)
+                future.get(timeout=max(0.001, deadline - time.monotonic()))
         except KafkaError as exc:
             raise BrokerUnavailable(f"broker did not acknowledge: {exc}") from exc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,3 +74,23 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32))
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ingestion(Base):
+    """The journal of accepted payloads: durable before the API answers 202.
+
+    ``published_at`` is set once the broker acknowledged the raw record; rows without it form
+    the spool, drained in ``seq`` order when the broker is reachable again.
+    """
+
+    __tablename__ = "ingestion"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ingestion_id: Mapped[str] = mapped_column(String(36), unique=True)
+    connector: Mapped[str] = mapped_column(String(64), index=True)
+    source_key: Mapped[str] = mapped_column(String(255))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    ingested_at: Mapped[float] = mapped_column(Float)
+    #: Trace context of the request that accepted it, so a spooled payload keeps its trace.
+    trace_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,44 @@
+"""The ingestion journal: every accepted payload, and which ones still wait for the broker."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pivot.store.tables import Ingestion, utcnow
+
+
+def record(
+    session: Session, ingestion_id: str, connector: str, source_key: str, body: bytes,
+    ingested_at: float, trace_headers: dict[str, str] | None = None,
+) -> Ingestion:
+    """Journal an accepted payload (not yet published)."""
+    row = Ingestion(ingestion_id=ingestion_id, connector=connector, source_key=source_key,
+                    body=body, ingested_at=ingested_at, trace_headers=trace_headers or None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def pending(session: Session, limit: int = 500) -> list[Ingestion]:
+    """The oldest payloads not yet acknowledged by the broker, in acceptance order."""
+    return list(session.scalars(
+        select(Ingestion).where(Ingestion.published_at.is_(None)).order_by(Ingestion.seq).limit(limit)
+    ))
+
+
+def pending_count(session: Session) -> int:
+    """How many payloads wait in the spool."""
+    return int(session.scalar(
+        select(func.count()).select_from(Ingestion).where(Ingestion.published_at.is_(None))
+    ) or 0)
+
+
+def mark_published(session: Session, seqs: Sequence[int]) -> None:
+    """Record that the broker acknowledged these payloads."""
+    if seqs:
+        session.execute(
+            update(Ingestion).where(Ingestion.seq.in_(list(seqs))).values(published_at=utcnow())
+        )
