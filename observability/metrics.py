@@ -60,6 +60,10 @@ class PivotMetrics:
             "pivot_dlq_writes", "Messages written to a dead-letter topic.",
             ["connector", "stage"], registry=r,
         )
+        self.replayed = Counter(
+            "pivot_dlq_replayed", "Dead letters sent back to their original topic.",
+            ["connector"], registry=r,
+        )
         self.retries = Counter(
             "pivot_retries", "Retried attempts of a retryable failure.",
             ["connector", "stage"], registry=r,

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +28,8 @@ contracts_app = typer.Typer(help="Export and check the published contracts (JSON
 app.add_typer(contracts_app, name="contracts")
 connector_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
 app.add_typer(connector_app, name="connector")
+dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 console = Console(stderr=True)
 out = Console()
@@ -187,6 +189,77 @@ def worker(
         while thread.is_alive():
             thread.join(0.5)
     hub.close()
+
+
+def _ops_hub() -> Any:
+    from pivot.errors import ConfigurationError
+    from pivot.hub import Hub
+
+    settings = _settings()
+    if not settings.kafka.bootstrap:
+        raise ConfigurationError("this command needs PIVOT_KAFKA_BOOTSTRAP (the hub's Kafka cluster)")
+    hub = Hub(settings, settings.kafka.bootstrap)
+    hub.store.migrate()
+    return hub
+
+
+@dlq_app.command("list")
+def dlq_list(
+    connector: Annotated[str | None, typer.Option("--connector", "-c", help="Only this connector.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List dead letters with their stage, error and replay state."""
+    from pivot.errors import ConfigurationError
+    from pivot.pipeline.dlq import read_dead_letters
+
+    hub = _ops_hub()
+    try:
+        if connector is not None and connector not in hub.connectors:
+            raise ConfigurationError(f"unknown connector {connector!r}")
+        letters = read_dead_letters(hub.bootstrap, [connector] if connector else list(hub.connectors),
+                                    hub.store)
+    finally:
+        hub.close()
+    if as_json:
+        out.print_json(json.dumps({"dead_letters": [d.as_dict() for d in letters],
+                                   "count": len(letters)}))
+        return
+    table = Table(title=f"{len(letters)} dead letter(s)", title_justify="left")
+    for column in ("connector", "id", "event id", "stage", "error", "attempts", "replayed"):
+        table.add_column(column)
+    for d in letters:
+        table.add_row(d.connector, d.id, d.event_id or "-", d.stage,
+                      f"{d.error_class}: {d.message[:80]}", str(d.attempts), "yes" if d.replayed else "")
+    out.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    connector: Annotated[str, typer.Option("--connector", "-c", help="Connector whose letters to replay.")],
+    ids: Annotated[
+        list[str] | None, typer.Option("--id", help="Letter id (partition-offset) or event id.")
+    ] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Every letter not replayed yet.")] = False,
+) -> None:
+    """Send dead letters back to their original topic, unchanged (same event id)."""
+    from rich.progress import Progress
+
+    from pivot.errors import ConfigurationError
+    from pivot.pipeline.dlq import read_dead_letters, replay, select_letters
+
+    hub = _ops_hub()
+    try:
+        if connector not in hub.connectors:
+            raise ConfigurationError(f"unknown connector {connector!r}")
+        letters = select_letters(read_dead_letters(hub.bootstrap, [connector], hub.store),
+                                 ids or [], replay_all)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"replaying {connector}", total=len(letters))
+            count = replay(hub.producer, hub.store, letters, hub.metrics,
+                           on_each=lambda _d: progress.advance(task))
+    finally:
+        hub.close()
+    out.print(f"replayed {count} dead letter(s) of {connector}")
 
 
 @connector_app.command("list")

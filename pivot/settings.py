@@ -7,11 +7,15 @@ Connector settings live with their connector (``PIVOT_CONNECTOR_<NAME>_*``).
 
 from __future__ import annotations
 
+import hmac
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Scopes an operations API key may hold.
+SCOPES = frozenset({"dlq:read", "dlq:replay"})
 
 #: Secrets shipped for local development; refused when ``PIVOT_ENVIRONMENT=production``.
 DEVELOPMENT_SECRETS = frozenset({"pivot-dev-secret", "changeme", ""})
@@ -86,8 +90,21 @@ class ApiSettings(BaseSettings):
     )
     admin_api_key: SecretStr = Field(
         default=SecretStr("pivot-dev-secret"),
-        description="Key of the operations endpoints (DLQ list/replay).",
+        description="Key with every operations scope (DLQ list and replay).",
     )
+    api_keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='More keys with their scopes, as JSON: {"<key>": ["dlq:read"]}.',
+    )
+
+    def scopes_of(self, key: str) -> frozenset[str]:
+        """Scopes granted to an API key (none for an unknown key)."""
+        if key and hmac.compare_digest(key, self.admin_api_key.get_secret_value()):
+            return frozenset(SCOPES)
+        for candidate, scopes in self.api_keys.items():
+            if key and hmac.compare_digest(key, candidate):
+                return frozenset(scopes) & SCOPES
+        return frozenset()
 
 
 class PivotSettings(BaseSettings):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from connectors.chatbot import ChatbotConnector, ChatbotSettings
 from connectors.chatbot import sandbox as chatbot_sandbox
@@ -56,8 +57,13 @@ def running_stack(
     seed: int = 42,
     metrics: PivotMetrics | None = None,
     progress: Progress = lambda _m: None,
+    connector_settings: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[Stack]:
-    """Start everything, wait until the workers joined their groups, stop it all on exit."""
+    """Start everything, wait until the workers joined their groups, stop it all on exit.
+
+    ``connector_settings`` overrides connector settings by name (e.g. fewer retry attempts).
+    """
+    overrides = connector_settings or {}
     with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, broker):
         progress(f"broker: {bootstrap}" + (" (embedded)" if broker else ""))
         api_port = free_port()
@@ -73,8 +79,10 @@ def running_stack(
             hub = Hub(
                 settings, bootstrap, store=Store(database_url), metrics=metrics,
                 connectors={
-                    "chatbot": ChatbotConnector(ChatbotSettings(base_url=chatbot.url)),
-                    "urbest": UrbestConnector(UrbestSettings(base_url=urbest.url)),
+                    "chatbot": ChatbotConnector(
+                        ChatbotSettings(base_url=chatbot.url, **overrides.get("chatbot", {}))),
+                    "urbest": UrbestConnector(
+                        UrbestSettings(base_url=urbest.url, **overrides.get("urbest", {}))),
                 },
             )
             try:

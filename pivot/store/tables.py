@@ -94,3 +94,17 @@ class Ingestion(Base):
     #: Trace context of the request that accepted it, so a spooled payload keeps its trace.
     trace_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DeadLetterReplay(Base):
+    """A dead letter that was replayed (so it is not replayed twice by ``--all``)."""
+
+    __tablename__ = "dead_letter_replay"
+
+    connector: Mapped[str] = mapped_column(String(64), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: When the letter was written: offsets restart if a memory-only broker restarts.
+    failed_at: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    replayed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
