@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,13 @@ def _logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+class FaultLevel(StrEnum):
+    """Faults the demo injects."""
+
+    none = "none"
+    heavy = "heavy"
+
+
 @app.command()
 def demo(
     messages: Annotated[int, typer.Option(min=1, max=5_000, help="Tenant messages to send.")] = 40,
@@ -61,6 +69,10 @@ def demo(
         str | None,
         typer.Option(help="Store URL; default PIVOT_DATABASE_URL, else a fresh SQLite file."),
     ] = None,
+    faults: Annotated[
+        FaultLevel,
+        typer.Option(help="heavy: a satellite outage, then 5xx, timeouts and malformed payloads."),
+    ] = FaultLevel.none,
 ) -> None:
     """Run the hub on embedded defaults and play tenant messages through it.
 
@@ -69,10 +81,10 @@ def demo(
     from pivot.demo import DemoOptions, run_demo
 
     settings = _settings()
-    _logging("ERROR" if as_json else "WARNING")
+    _logging("ERROR")  # the demo reports what went wrong itself; warnings would garble it
     options = DemoOptions(
         messages=messages, seed=seed, timeout_s=timeout,
-        database_url=database_url or os.environ.get("PIVOT_DATABASE_URL"),
+        database_url=database_url or os.environ.get("PIVOT_DATABASE_URL"), faults=faults.value,
     )
     if as_json:
         report = run_demo(settings, options)
@@ -103,6 +115,9 @@ def _print_report(report: object) -> None:
         checks.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
     out.print(checks)
     lat = report.latency_ms
+    if report.retries or report.dlq or report.replayed:
+        out.print(f"faults absorbed: {report.retries} retries, {report.dlq} dead letters, "
+                  f"{report.replayed} replayed")
     out.print(
         f"{report.messages} messages, {report.events} canonical events, latency p50 "
         f"{lat['p50']} ms, p99 {lat['p99']} ms, in {report.duration_s:.1f} s — "

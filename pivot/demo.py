@@ -14,6 +14,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,9 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from observability.metrics import Outcome, PivotMetrics
+from pivot.pipeline.dlq import read_dead_letters, replay, select_letters
 from pivot.settings import PivotSettings
-from pivot.stack import Progress, running_stack
+from pivot.stack import Progress, Stack, running_stack
 from pivot.store import Store, xref
 
 
@@ -36,6 +38,9 @@ class DemoOptions:
     #: (the same seed sends the same event ids, which a reused store would rightly dedupe).
     seed: int | None = None
     timeout_s: float = 45.0
+    #: ``none``, or ``heavy``: a maintenance-tool outage, then 20 % 5xx and 5 % timeouts, 5 %
+    #: malformed chatbot payloads; the outage's dead letters are replayed once it is over.
+    faults: str = "none"
     database_url: str | None = None
     workdir: Path = Path("var/demo")
 
@@ -63,6 +68,9 @@ class DemoReport:
     bootstrap: str
     database: str
     checks: list[Check] = field(default_factory=list)
+    retries: int = 0
+    dlq: int = 0
+    replayed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON object ``pivot demo --json`` prints."""
@@ -76,6 +84,9 @@ class DemoReport:
             "duration_s": round(self.duration_s, 2),
             "bootstrap": self.bootstrap,
             "database": self.database,
+            "retries": self.retries,
+            "dlq": self.dlq,
+            "replayed": self.replayed,
             "checks": [c.__dict__ for c in self.checks],
         }
 
@@ -90,13 +101,21 @@ def run_demo(
         random.randrange(1, 1_000_000) if options.database_url else 42)
     metrics = PivotMetrics(CollectorRegistry())
     progress(f"store: {_safe_url(database)}")
-    with running_stack(settings, database, seed=seed, metrics=metrics,
-                       progress=progress) as stack:
+    heavy = options.faults == "heavy"
+    replayed = 0
+    with running_stack(settings, database, seed=seed, metrics=metrics, progress=progress,
+                       connector_settings={"urbest": HEAVY_RETRIES} if heavy else None) as stack:
         chatbot, urbest = stack.sandboxes["chatbot"], stack.sandboxes["urbest"]
-        sent = _simulate(chatbot, options.messages)
-        progress(f"chatbot sent {sent['accepted']}/{options.messages} tenant messages to the hub")
-        final = _wait_settled(chatbot, urbest, sent["accepted"], options.timeout_s, progress)
-        checks, latencies = _check(stack.hub.store, final, sent)
+        if heavy:
+            replayed = _play_faults(stack, options, progress)
+        else:
+            _simulate(chatbot, options.messages)
+        sent = _sent(chatbot)
+        wellformed = sum(1 for r in sent["records"] if not r.get("malformed"))
+        progress(f"chatbot sent {len(sent['records'])}/{options.messages} tenant messages "
+                 f"to the hub ({len(sent['records']) - wellformed} malformed)")
+        final = _wait_settled(chatbot, urbest, wellformed, options.timeout_s, progress)
+        checks, latencies = _check(stack.hub.store, final, sent, metrics)
         names = list(stack.hub.connectors)
         bootstrap = stack.hub.bootstrap
     return DemoReport(
@@ -110,7 +129,55 @@ def run_demo(
         bootstrap=bootstrap,
         database=_safe_url(database),
         checks=checks,
+        retries=int(metrics.count(metrics.retries)),
+        dlq=int(metrics.count(metrics.dlq_writes)),
+        replayed=replayed,
     )
+
+
+#: Retry settings of the maintenance tool's connector under heavy faults: quick to give up,
+#: so the outage fills the dead-letter queue fast; a short timeout, so timeouts cost little.
+HEAVY_RETRIES = {"max_attempts": 4, "initial_wait_s": 0.02, "max_wait_s": 0.2, "timeout_s": 0.5}
+
+
+def _set_faults(url: str, **faults: float) -> None:
+    httpx.put(f"{url}/sandbox/faults", json=faults, timeout=10).raise_for_status()
+
+
+def _play_faults(stack: Stack, options: DemoOptions, progress: Progress) -> int:
+    """Outage, flaky recovery, replay of the outage's dead letters; return how many replayed."""
+    chatbot, urbest = stack.sandboxes["chatbot"], stack.sandboxes["urbest"]
+    metrics = stack.hub.metrics
+    during_outage = max(3, options.messages // 5)
+    _set_faults(chatbot, malformed_rate=0.05)
+    _set_faults(urbest, error_rate=1.0)
+    progress(f"maintenance tool down: {during_outage} messages sent meanwhile")
+    _simulate(chatbot, during_outage)
+    expected = sum(1 for r in _sent(chatbot)["records"] if not r.get("malformed"))
+    _wait_for(lambda: metrics.count(metrics.dlq_writes, connector="urbest") >= expected,
+              options.timeout_s)
+    _set_faults(urbest, error_rate=0.2, timeout_rate=0.05, timeout_delay_s=0.8)
+    progress("maintenance tool back but flaky (20 % 5xx, 5 % timeouts)")
+    _simulate(chatbot, options.messages - during_outage)
+    wellformed = sum(1 for r in _sent(chatbot)["records"] if not r.get("malformed"))
+
+    def settled() -> bool:
+        created = len(httpx.get(f"{urbest}/sandbox/state", timeout=10).json()["interventions"])
+        return created + metrics.count(metrics.dlq_writes, connector="urbest") >= wellformed
+
+    _wait_for(settled, options.timeout_s)
+    _set_faults(urbest, error_rate=0.0, timeout_rate=0.0)
+    letters = read_dead_letters(stack.hub.bootstrap, ["urbest"], stack.hub.store)
+    replayed = replay(stack.hub.producer, stack.hub.store, select_letters(letters, everything=True),
+                      metrics)
+    progress(f"maintenance tool healthy again: {replayed} dead letters replayed")
+    return replayed
+
+
+def _wait_for(predicate: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _fresh_sqlite(workdir: Path) -> str:
@@ -123,14 +190,16 @@ def _safe_url(url: str) -> str:
     return httpx.URL(url).copy_with(password=None).__str__() if "@" in url else url
 
 
-def _simulate(chatbot_url: str, count: int) -> dict[str, Any]:
-    with httpx.Client(base_url=chatbot_url, timeout=120) as client:
-        response = client.post("/sandbox/simulate", json={"count": count, "concurrency": 4})
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        state = client.get("/sandbox/state").json()
-    result["records"] = [r for r in state["sent"] if r.get("accepted")]
-    return result
+def _simulate(chatbot_url: str, count: int) -> None:
+    if count > 0:
+        httpx.post(f"{chatbot_url}/sandbox/simulate", json={"count": count, "concurrency": 4},
+                   timeout=120).raise_for_status()
+
+
+def _sent(chatbot_url: str) -> dict[str, Any]:
+    """What the chatbot sent, and which of it the hub accepted."""
+    sent = httpx.get(f"{chatbot_url}/sandbox/state", timeout=30).json()["sent"]
+    return {"sent": len(sent), "records": [r for r in sent if r.get("accepted")]}
 
 
 def _wait_settled(
@@ -156,9 +225,11 @@ def _wait_settled(
 
 
 def _check(
-    store: Store, final: dict[str, Any], sent: dict[str, Any]
+    store: Store, final: dict[str, Any], sent: dict[str, Any], metrics: PivotMetrics
 ) -> tuple[list[Check], list[float]]:
-    records = sent["records"]
+    accepted = sent["records"]
+    records = [r for r in accepted if not r.get("malformed")]
+    malformed = len(accepted) - len(records)
     interventions = final["urbest"]["interventions"]
     replies = final["chatbot"]["replies"]
     with store.read_session() as session:
@@ -171,7 +242,7 @@ def _check(
     doubled = [ref for ref, n in by_ref.items() if n > 1]
     strangers = set(by_ref) - set(request_of.values())
     replies_by = Counter((r["conversation_id"], r["kind"]) for r in replies)
-    expected_replies = Counter()
+    expected_replies: Counter[tuple[str, str]] = Counter()
     for r in records:
         expected_replies[(r["conversation_id"], "acknowledgement")] += 1
         expected_replies[(r["conversation_id"], "status")] += 1
@@ -182,17 +253,20 @@ def _check(
         if request_of.get(r["message_id"]) in created_at and r.get("sent_at")
         and created_at[request_of[r["message_id"]]]
     ]
+    rejected = int(metrics.count(metrics.dlq_writes, connector="chatbot", stage="translate"))
     urbest_ledger = final["urbest"]["ledger"]
     chatbot_ledger = final["chatbot"]["ledger"]
     checks = [
-        Check("every message accepted by the hub", sent["accepted"] == len(records) > 0,
-              f"{len(records)} accepted of {sent.get('sent', 0)} sent"),
-        Check("every message became one intervention", not missing and not doubled
+        Check("every message accepted by the hub", sent["sent"] == len(accepted) > 0,
+              f"{len(accepted)} accepted of {sent['sent']} sent"),
+        Check("every well-formed message became one intervention", not missing and not doubled
               and not strangers,
-              f"{len(interventions)} interventions; missing {len(missing)}, "
-              f"doubled {len(doubled)}, unexpected {len(strangers)}"),
+              f"{len(interventions)} interventions for {len(records)} messages; missing "
+              f"{len(missing)}, doubled {len(doubled)}, unexpected {len(strangers)}"),
         Check("every tenant got one acknowledgement and one status", replies_by == expected_replies,
               f"{len(replies)} replies for {len(records)} messages"),
+        Check("every malformed payload dead-lettered with its reason", rejected == malformed,
+              f"{malformed} malformed, {rejected} in pivot.dlq.chatbot"),
         Check("no write applied twice in any satellite",
               urbest_ledger["duplicates_applied"] == 0 and chatbot_ledger["duplicates_applied"] == 0,
               f"urbest {urbest_ledger['duplicates_applied']}, "

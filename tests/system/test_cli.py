@@ -64,3 +64,15 @@ def test_connector_list_shows_the_installed_connectors() -> None:
     assert result.returncode == 0
     assert "chatbot" in result.stdout and "urbest" in result.stdout
     assert "message.created" in result.stdout
+
+
+def test_demo_with_heavy_faults_absorbs_them(tmp_path: Path) -> None:
+    result = pivot("demo", "--json", "--faults", "heavy", "--messages", "40",
+                   env={"PIVOT_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["consistent"] is True, report["checks"]
+    assert report["retries"] > 0 and report["dlq"] > 0 and report["replayed"] > 0
+    assert report["replayed"] <= report["connectors"]["urbest"]["dlq"]
+    malformed = next(c for c in report["checks"] if "malformed" in c["name"])
+    assert malformed["ok"]
