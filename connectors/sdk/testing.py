@@ -30,12 +30,54 @@ import httpx
 import jsonschema
 import pytest
 import respx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from canonical_model.events import CanonicalEvent, parse_event
 from connectors.sdk.base import Connector, DeliveryFailure
 from pivot import errors
 from pivot.bus.envelope import event_id
 from pivot.http import IDEMPOTENCY_HEADER
+
+_json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                 | st.text(max_size=30))
+
+
+def _json_containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children,
+                                                            max_size=5)
+
+
+def _mutations(payload: Any) -> st.SearchStrategy[Any]:
+    """A fixture payload with one field removed, retyped or replaced by an injection string."""
+    if not isinstance(payload, dict) or not payload:
+        return st.just(payload)
+    paths: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            paths.append((*prefix, key))
+            if isinstance(value, dict):
+                walk(value, (*prefix, key))
+
+    walk(payload, ())
+    nasty = st.sampled_from(["'; DROP TABLE xref; --", "<script>alert(1)</script>", "\x00",
+                             "{{7*7}}", "../../etc/passwd", "é" * 6000, ""])
+    replacement = st.one_of(_json_scalars, nasty, st.lists(st.integers(), max_size=2))
+
+    def mutate(path: tuple[str, ...], new: Any, drop: bool) -> Any:
+        copy = json.loads(json.dumps(payload))
+        node = copy
+        for key in path[:-1]:
+            node = node[key]
+        if drop:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = new
+        return copy
+
+    return st.builds(mutate, st.sampled_from(paths), replacement, st.booleans())
+
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 _NAMESPACE = uuid.UUID("0d7b2c4e-8f1a-4b6e-9c3d-2a5f6e7d8c9b")
@@ -223,6 +265,29 @@ class ConnectorContract:
         ids = [event_id(self.connector.name, origin or "-", e.event_type, e.subject) for e in first]
         assert ids == [event_id(self.connector.name, origin or "-", e.event_type, e.subject)
                        for e in second]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck),
+              database=None)
+    @given(data=st.data())
+    def test_inbound_never_crashes(self, data: st.DataObject) -> None:
+        """Any payload ends as canonical events or as a rejection with its reason (DLQ)."""
+        assert self.connector is not None
+        samples = [c["payload"] for _, c in load_fixtures(self.connector.name, "inbound")]
+        raw = data.draw(st.one_of(
+            st.binary(max_size=200),
+            st.recursive(_json_scalars, _json_containers, max_leaves=20).map(
+                lambda v: json.dumps(v).encode()),
+            *([st.sampled_from(samples).flatmap(_mutations).map(lambda v: json.dumps(v).encode())]
+              if samples else []),
+        ))
+        connector = self.make()
+        try:
+            result = connector.translate(raw, MemoryContext(connector.name))
+        except errors.RejectedError as exc:
+            assert str(exc), "a rejection must say why"
+            return
+        declared = tuple(e for row in connector.inbound.values() for e in row.emits)
+        assert all(isinstance(e, declared) for e in result.events)
 
     # ------------------------------------------------------------ outbound
 
