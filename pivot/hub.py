@@ -10,6 +10,7 @@ from observability.metrics import PivotMetrics, default_metrics
 from pivot.bus import topics
 from pivot.bus.client import BusProducer, ensure_topics
 from pivot.bus.consumer import ConsumerLoop
+from pivot.bus.epoch import ensure_epoch
 from pivot.ingestion import IngestionService
 from pivot.pipeline.deliver import DeliverProcessor
 from pivot.pipeline.translate import TranslateProcessor
@@ -71,7 +72,15 @@ class Hub:
     def prepare(self) -> None:
         """Migrate the store and create the topics (both idempotent)."""
         self.store.migrate()
+        self.prepare_topics()
+
+    def prepare_topics(self) -> bool:
+        """Create the topics and the broker epoch (:mod:`pivot.bus.epoch`); True when it is new."""
         ensure_topics(self.bootstrap, self.topics(), self.settings.kafka)
+        ensure_topics(self.bootstrap, [topics.EPOCH], self.settings.kafka.model_copy(
+            update={"partitions": 1}))
+        _epoch, new = ensure_epoch(self.bootstrap, self.producer)
+        return new
 
     def loops(self, names: Iterable[str] | None = None) -> list[ConsumerLoop]:
         """The translate and deliver consumer loops of the named (default: all) connectors."""
@@ -81,11 +90,11 @@ class Hub:
             if connector.inbound:
                 translate = TranslateProcessor(connector, self.store, self.producer, self.metrics)
                 loops.append(ConsumerLoop(self.bootstrap, [translate.topic], translate.group,
-                                          translate, self.settings.kafka))
+                                          translate, self.settings.kafka, follow_epoch=True))
             if connector.outbound:
                 deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics)
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
-                                          self.settings.kafka))
+                                          self.settings.kafka, follow_epoch=True))
         return loops
 
     def close(self) -> None:

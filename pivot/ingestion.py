@@ -105,6 +105,15 @@ class IngestionService:
         self._wake.set()
         return Accepted(row.ingestion_id, topic, spooled=True)
 
+    def reload(self) -> None:
+        """Re-read the spool's depth from the store (after a re-drive) and drain it."""
+        with self.store.read_session() as session:
+            pending = journal.pending_count(session)
+        with self._lock:
+            self._pending = pending
+        self.metrics.spool_depth.set(pending)
+        self._wake.set()
+
     def drain(self) -> int:
         """Publish the spool in order, batch by batch; return how many were published."""
         published = 0

@@ -48,6 +48,10 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = 10_000
     send_timeout_s: float = Field(default=10.0, description="Wait for a broker ack at most this long.")
     client_id: str = "pivot"
+    recovery_check_s: float = Field(
+        default=2.0, gt=0,
+        description="How often the API checks the broker still has the hub's topics (reset).",
+    )
 
 
 class EmbeddedBrokerSettings(BaseSettings):

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pivot import __version__
 from pivot.api import dlq, health, ingest
 from pivot.hub import Hub
+from pivot.recovery import BrokerWatch
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -21,7 +22,9 @@ def create_app(hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub.ingestion.start()
+        watch = BrokerWatch(hub, every_s=hub.settings.kafka.recovery_check_s).start()
         yield
+        watch.stop()
         hub.ingestion.stop()
 
     app = FastAPI(

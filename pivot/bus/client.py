@@ -36,7 +36,11 @@ class BusProducer:
                 request_timeout_ms=s.request_timeout_ms,
                 bootstrap_timeout_ms=int(s.send_timeout_s * 1000),
                 retries=5,
-                max_in_flight_requests_per_connection=1,
+                max_in_flight_requests_per_connection=1,  # keeps order across retries
+                # Producer ids live in the broker's memory: a restarted embedded broker forgets
+                # them and an idempotent producer then fails for good. Duplicates from client
+                # retries are already harmless (event ids, processed-event record).
+                enable_idempotence=False,
             )
         except KafkaError as exc:
             raise BrokerUnavailable(f"cannot reach the Kafka cluster at {bootstrap}: {exc}") from exc

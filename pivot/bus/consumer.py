@@ -4,7 +4,9 @@ The handler gets each polled batch (records of a partition stay in offset order)
 deal with per-record problems itself (dead-letter them). Offsets are committed only after the
 handler returned, so a crash at any point redelivers what was not fully processed. When the
 handler raises (store down, broker gone), the loop seeks back to the batch's first offsets,
-backs off and tries again: nothing is skipped.
+backs off and tries again: nothing is skipped. A poll or a commit that fails (rebalance,
+restarted broker) never ends the loop: an uncommitted batch is redelivered and its effects,
+already recorded, are skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
+from pivot.bus.epoch import epoch_reader, read_epoch
+from pivot.errors import BrokerUnavailable
 from pivot.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ class ConsumerLoop:
         *,
         poll_timeout_ms: int = 200,
         error_backoff_s: float = 1.0,
+        log_check_s: float = 2.0,
+        follow_epoch: bool = False,
     ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
@@ -48,17 +54,33 @@ class ConsumerLoop:
         self.settings = settings or KafkaSettings()
         self.poll_timeout_ms = poll_timeout_ms
         self.error_backoff_s = error_backoff_s
+        self.log_check_s = log_check_s
+        #: Use consumer groups of the broker epoch (``<group>.<epoch>``) and move when it changes.
+        self.follow_epoch = follow_epoch
+        self.epoch: str | None = None
+        self._epoch_reader: KafkaConsumer | None = None
         self._stop = threading.Event()
         self._assigned = threading.Event()
         self.batches = 0
         self.records = 0
 
+    def _current_epoch(self) -> str | None:
+        if self._epoch_reader is None:
+            self._epoch_reader = epoch_reader(self.bootstrap)
+        return read_epoch(self._epoch_reader)
+
     def _consumer(self) -> KafkaConsumer:
         s = self.settings
+        group = self.group
+        if self.follow_epoch:
+            while (epoch := self._current_epoch()) is None and not self._stop.is_set():
+                self._stop.wait(self.error_backoff_s)  # the hub is re-creating the epoch
+            self.epoch = epoch
+            group = f"{self.group}.{epoch}"
         return KafkaConsumer(
             *self.topics,
             bootstrap_servers=self.bootstrap,
-            group_id=self.group,
+            group_id=group,
             client_id=f"{s.client_id}-{self.group}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -85,10 +107,19 @@ class ConsumerLoop:
 
     def run(self) -> None:
         """Run until :meth:`stop`; commits after every processed batch."""
-        consumer = self._consumer()
+        consumer = self._connect()
+        checked = time.monotonic()
         try:
             while not self._stop.is_set():
-                polled = consumer.poll(timeout_ms=self.poll_timeout_ms)
+                try:
+                    polled = consumer.poll(timeout_ms=self.poll_timeout_ms)
+                    if self.follow_epoch and time.monotonic() - checked > self.log_check_s:
+                        checked = time.monotonic()
+                        if self._current_epoch() != self.epoch:
+                            raise KafkaError("the broker epoch changed (its data was lost)")
+                except (KafkaError, BrokerUnavailable) as exc:
+                    consumer = self._restart(consumer, f"poll failed: {exc}")
+                    continue
                 if consumer.assignment():
                     self._assigned.set()
                 if not polled:
@@ -96,20 +127,58 @@ class ConsumerLoop:
                 batch = [record for records in polled.values() for record in records]
                 try:
                     self.handler(batch)
+                except (KafkaError, BrokerUnavailable) as exc:
+                    consumer = self._restart(consumer, f"batch of {len(batch)} failed: {exc}")
+                    continue
                 except Exception:
                     log.exception("batch of %d records failed in %s; retrying it", len(batch),
                                   self.group)
                     self._rewind(consumer, polled)
                     self._stop.wait(self.error_backoff_s)
                     continue
-                consumer.commit()
+                try:
+                    consumer.commit()
+                except KafkaError as exc:
+                    consumer = self._restart(consumer, f"commit failed: {exc}")
+                    continue
                 self.batches += 1
                 self.records += len(batch)
         finally:
+            self._close(consumer)
+            if self._epoch_reader is not None:
+                self._epoch_reader.close()
+
+    def _restart(self, consumer: KafkaConsumer, why: str) -> KafkaConsumer:
+        """Start over from the committed offsets with a fresh consumer.
+
+        Used when the broker failed us: it may have restarted and lost its logs (a memory-only
+        broker), so in-memory positions of the old log must not be reused. The uncommitted
+        batch comes again; its recorded effects are skipped.
+        """
+        log.warning("%s in %s: reconnecting from the committed offsets", why, self.group)
+        self._close(consumer)
+        self._stop.wait(self.error_backoff_s)
+        return self._connect()
+
+    def _connect(self) -> KafkaConsumer:
+        """A new consumer, retried while the broker is away (until :meth:`stop`)."""
+        while True:
             try:
-                consumer.close(autocommit=False)
-            except KafkaError:  # pragma: no cover - best effort on the way out
-                log.warning("consumer %s did not close cleanly", self.group)
+                return self._consumer()
+            except (KafkaError, BrokerUnavailable) as exc:
+                if self._stop.is_set():
+                    raise
+                log.warning("cannot connect %s yet: %s", self.group, exc)
+                if self._epoch_reader is not None:
+                    self._epoch_reader.close()
+                    self._epoch_reader = None
+                self._stop.wait(self.error_backoff_s)
+
+    def _close(self, consumer: KafkaConsumer) -> None:
+        try:
+            consumer.close(autocommit=False)
+        except KafkaError:  # pragma: no cover - best effort
+            log.warning("consumer %s did not close cleanly", self.group)
 
     @staticmethod
     def _rewind(consumer: KafkaConsumer, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:

@@ -13,6 +13,11 @@ def _checked(name: str, what: str) -> str:
     return name
 
 
+#: One record written when the hub creates its topics: a broker that lost its data (a restarted
+#: memory-only broker) no longer has it, even if clients auto-created empty topics meanwhile.
+EPOCH = "pivot.hub.epoch"
+
+
 def raw(connector: str) -> str:
     """Payloads exactly as received from a satellite, keyed by source id."""
     return f"pivot.raw.{_checked(connector, 'connector')}"

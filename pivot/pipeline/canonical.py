@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from kafka.producer.future import FutureRecordMetadata
 from sqlalchemy.orm import Session
 
 from canonical_model.events import CanonicalEvent
 from canonical_model.schemas import schema_id
 from pivot.bus import topics
+from pivot.bus.client import BusProducer
 from pivot.bus.envelope import Envelope, event_id
-from pivot.store import golden
+from pivot.store import golden, outbox
 
 
 def connector_source(connector: str) -> str:
     """CloudEvents ``source`` of a connector."""
     return f"/connectors/{connector}"
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A canonical event ready to produce, already kept in the outbox."""
+
+    event_id: str
+    entity: str
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+    def send(self, producer: BusProducer) -> FutureRecordMetadata:
+        """Queue it on the producer."""
+        return producer.send_raw(self.topic, self.key, self.value, self.headers)
 
 
 def stage(
@@ -27,8 +46,8 @@ def stage(
     origin_id: str,
     source_id: str | None = None,
     headers: Mapping[str, str] | None = None,
-) -> list[tuple[str, Envelope]]:
-    """Record each event in its golden record and return (topic, envelope) pairs to produce.
+) -> list[Staged]:
+    """Record each event in its golden record and the outbox; return what to produce.
 
     Event ids derive from ``origin_id`` (the satellite's event id or the ingestion id), the
     event type and the subject, so translating the same message again yields the same ids and
@@ -54,5 +73,8 @@ def stage(
             key=event.subject,
             headers=dict(headers or {}),
         )
-        staged.append((topics.canonical(event.entity_model.kind), envelope))
+        key, value, kafka_headers = envelope.to_kafka()
+        topic = topics.canonical(event.entity_model.kind)
+        outbox.add(session, eid, event.event_type, topic, envelope.key, value, kafka_headers)
+        staged.append(Staged(eid, event.entity_model.kind, topic, key, value, kafka_headers))
     return staged

@@ -26,7 +26,7 @@ from pivot.errors import ContractViolation, PivotError
 from pivot.pipeline import canonical
 from pivot.pipeline.context import DeliveryContext
 from pivot.pipeline.dlq import dead_letter
-from pivot.store import Store, idempotency
+from pivot.store import Store, idempotency, outbox
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class DeliverProcessor:
 
         futures = []
         delivered: list[tuple[str, str]] = []
-        published: list[str] = []
+        published: list[canonical.Staged] = []
         for record, env, error in envelopes:
             if env is not None and env.type not in self.connector.outbound:
                 continue
@@ -85,25 +85,26 @@ class DeliverProcessor:
                     self.metrics.delivery_errors.labels(name, type(exc.cause).__name__).inc()
                     futures.append(self._dead(record, exc.cause, exc.attempts))
                     continue
-                for topic, envelope in staged:
-                    futures.append(self.producer.send(topic, envelope))
-                    published.append(topics.entity_of(topic) or "-")
+                for item in staged:
+                    futures.append(item.send(self.producer))
+                    published.append(item)
                 done.add(env.id)
                 delivered.append((env.id, env.type))
                 self._observe_latency(env)
         self.producer.wait(futures)
         if delivered:
             with self.store.session() as session:
+                outbox.mark_published(session, [item.event_id for item in published])
                 for eid, _ in delivered:
                     idempotency.mark(session, self.consumer_name, eid, Outcome.OK)
         for _, event_type in delivered:
             self.metrics.events_out.labels(name, event_type, Outcome.OK).inc()
-        for entity in published:
-            self.metrics.published.labels(name, entity).inc()
+        for item in published:
+            self.metrics.published.labels(name, item.entity).inc()
         elapsed = (time.perf_counter() - started) / max(1, len(records))
         self.metrics.processing_seconds.labels(Stage.DELIVER, name).observe(elapsed)
 
-    def _deliver(self, env: Envelope) -> list[tuple[str, Envelope]]:
+    def _deliver(self, env: Envelope) -> list[canonical.Staged]:
         """Call the satellite, then record links and golden records; return events to publish."""
         try:
             event = parse_event(env.type, env.data)

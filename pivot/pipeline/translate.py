@@ -23,7 +23,7 @@ from pivot.errors import PivotError
 from pivot.pipeline import canonical
 from pivot.pipeline.context import StoreContext
 from pivot.pipeline.dlq import dead_letter
-from pivot.store import Store
+from pivot.store import Store, journal, outbox
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ class TranslateProcessor:
         """Process one polled batch."""
         started = time.perf_counter()
         name = self.connector.name
-        staged: list[tuple[str, Envelope]] = []
+        staged: list[canonical.Staged] = []
+        translated: list[str] = []
         rejected: list[tuple[ConsumerRecord, PivotError]] = []
         counted: list[tuple[str, str]] = []
         with self.store.session() as session:
@@ -66,16 +67,21 @@ class TranslateProcessor:
                             source_id=raw.key, headers=keep,
                         ))
                         counted.extend((e.entity_model.kind, e.event_type) for e in result.events)
+                        translated.append(raw.id)
                     except PivotError as exc:
                         span.set_attribute("error.type", type(exc).__name__)
                         rejected.append((record, exc))
-        futures = [self.producer.send(topic, envelope) for topic, envelope in staged]
+            journal.mark_translated(session, translated)
+        futures = [item.send(self.producer) for item in staged]
         for record, exc in rejected:
             log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition,
                         record.offset, exc)
             futures.append(dead_letter(self.producer, name, record, stage=Stage.TRANSLATE,
                                        error=exc))
         self.producer.wait(futures)
+        if staged:
+            with self.store.session() as session:
+                outbox.mark_published(session, [item.event_id for item in staged])
         for entity, event_type in counted:
             self.metrics.events_in.labels(name, entity, event_type, Outcome.OK).inc()
             self.metrics.published.labels(name, entity).inc()

@@ -36,6 +36,13 @@ def pending_count(session: Session) -> int:
     ) or 0)
 
 
+def mark_translated(session: Session, ingestion_ids: Sequence[str]) -> None:
+    """Record that these payloads became canonical events (kept in the outbox)."""
+    if ingestion_ids:
+        session.execute(update(Ingestion).where(Ingestion.ingestion_id.in_(list(ingestion_ids)))
+                        .values(translated_at=utcnow()))
+
+
 def mark_published(session: Session, seqs: Sequence[int]) -> None:
     """Record that the broker acknowledged these payloads."""
     if seqs:

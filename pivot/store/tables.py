@@ -94,6 +94,8 @@ class Ingestion(Base):
     #: Trace context of the request that accepted it, so a spooled payload keeps its trace.
     trace_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: Set when the translate stage turned it into canonical events (now in the outbox).
+    translated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DeadLetterReplay(Base):
@@ -108,3 +110,24 @@ class DeadLetterReplay(Base):
     failed_at: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     replayed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Outbox(Base):
+    """Canonical events as produced, kept until every interested consumer applied them.
+
+    Written in the same transaction as the golden record they version; if the broker loses
+    them (a memory-only broker restarting), the hub publishes them again from here.
+    """
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[list[list[str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
