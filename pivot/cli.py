@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pivot.ai_cli import ai_app
 from pivot.errors import PivotError
 from pivot.settings import PivotSettings
 
@@ -31,6 +32,7 @@ connector_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
 app.add_typer(connector_app, name="connector")
 dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(ai_app, name="ai")
 
 console = Console(stderr=True)
 out = Console()
