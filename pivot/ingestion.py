@@ -17,17 +17,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from observability.metrics import PivotMetrics
 from observability.tracing import inject
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, RAW_EVENT_TYPE, Envelope
-from pivot.errors import BrokerUnavailable
+from pivot.errors import BrokerUnavailable, RejectedError
 from pivot.pipeline.canonical import connector_source
 from pivot.store import Store, journal
 from pivot.store.tables import Ingestion
 
 log = logging.getLogger(__name__)
+
+
+class ReplayedWebhook(RejectedError):
+    """The very same signed request came again (a replay): refused."""
+
+    kind = "replayed"
 
 
 @dataclass(frozen=True)
@@ -75,13 +83,21 @@ class IngestionService:
         """Payloads waiting in the spool."""
         return self._pending
 
-    def accept(self, connector: str, source_key: str | None, body: bytes) -> Accepted:
-        """Make a payload durable; publish it now unless the spool holds older ones."""
+    def accept(
+        self, connector: str, source_key: str | None, body: bytes, signature: str | None = None
+    ) -> Accepted:
+        """Make a payload durable; publish it now unless the spool holds older ones.
+
+        Raises :class:`ReplayedWebhook` when the same signed request was accepted before.
+        """
         trace = dict(inject({}))
         ingestion_id = str(uuid.uuid4())
-        with self.store.session() as session:
-            row = journal.record(session, ingestion_id, connector, source_key or ingestion_id,
-                                 body, time.time(), trace)
+        try:
+            with self.store.session() as session:
+                row = journal.record(session, ingestion_id, connector, source_key or ingestion_id,
+                                     body, time.time(), trace, signature)
+        except IntegrityError as exc:
+            raise ReplayedWebhook("this signed webhook was already accepted") from exc
         topic = topics.raw(connector)
         with self._lock:
             if self._pending:

@@ -402,6 +402,10 @@ class ChatbotState(SandboxState):
                     accepted_at = time.time()
                     ingestion_id = _ingestion_id(response)
                     break
+                if status == 409 and attempt > 0:
+                    # the hub already accepted an earlier attempt whose answer we lost
+                    accepted_at = time.time()
+                    break
                 error = f"HTTP {status}"
                 if status not in RETRYABLE_STATUSES:
                     break

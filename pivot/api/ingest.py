@@ -15,6 +15,7 @@ from observability.metrics import Outcome
 from pivot import webhooks
 from pivot.api.deps import HubDep
 from pivot.hub import Hub
+from pivot.ingestion import ReplayedWebhook
 
 router = APIRouter(tags=["ingest"])
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def problem(status: int, error: str, detail: str, headers: dict[str, str] | None
     status_code=202,
     response_model=Accepted,
     responses={400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem},
+               409: {"model": Problem},
                413: {"model": Problem}, 503: {"model": Problem}},
     summary="Accept a satellite's signed webhook",
 )
@@ -110,7 +112,10 @@ def _accept(
         return problem(400, "invalid_json", f"body is not JSON: {exc}")
     key = impl.source_key(payload) if isinstance(payload, dict) else None
     try:
-        accepted = hub.ingestion.accept(connector, key, body)
+        accepted = hub.ingestion.accept(connector, key, body, signature)
+    except ReplayedWebhook as exc:
+        metrics.ingested.labels(connector, Outcome.REJECTED).inc()
+        return problem(409, "replayed_webhook", str(exc))
     except SQLAlchemyError as exc:
         metrics.ingested.labels(connector, Outcome.ERROR).inc()
         log.error("store unavailable, payload refused: %s", exc)

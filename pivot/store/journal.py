@@ -12,11 +12,12 @@ from pivot.store.tables import Ingestion, utcnow
 
 def record(
     session: Session, ingestion_id: str, connector: str, source_key: str, body: bytes,
-    ingested_at: float, trace_headers: dict[str, str] | None = None,
+    ingested_at: float, trace_headers: dict[str, str] | None = None, signature: str | None = None,
 ) -> Ingestion:
-    """Journal an accepted payload (not yet published)."""
+    """Journal an accepted payload (not yet published); a known signature raises IntegrityError."""
     row = Ingestion(ingestion_id=ingestion_id, connector=connector, source_key=source_key,
-                    body=body, ingested_at=ingested_at, trace_headers=trace_headers or None)
+                    body=body, ingested_at=ingested_at, trace_headers=trace_headers or None,
+                    signature=signature)
     session.add(row)
     session.flush()
     return row

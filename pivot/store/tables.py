@@ -94,6 +94,8 @@ class Ingestion(Base):
     #: Trace context of the request that accepted it, so a spooled payload keeps its trace.
     trace_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The webhook's signature: it is its nonce, so the same signed request is accepted once.
+    signature: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     #: Set when the translate stage turned it into canonical events (now in the outbox).
     translated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -144,10 +144,15 @@ def test_signed_payload_is_acknowledged_only_once_on_the_raw_topic(
 def test_the_same_webhook_posted_twice_gets_two_ingestion_ids(
     client: TestClient, bootstrap: str
 ) -> None:
-    # The satellite retried after a timeout: both copies are kept, the event id dedups later.
+    # The satellite retried after a timeout, signing again: both copies are kept, the event id
+    # dedups later. The very same signed request again is a replay, refused.
     body = _body(_payload(conversation_id=f"conv_{uuid.uuid4().hex[:16]}"))
-    first = client.post(INGEST, content=body, headers=sign(DEV_SECRET, body))
-    second = client.post(INGEST, content=body, headers=sign(DEV_SECRET, body))
+    signed = sign(DEV_SECRET, body)
+    first = client.post(INGEST, content=body, headers=signed)
+    replayed = client.post(INGEST, content=body, headers=signed)
+    assert replayed.status_code == 409 and replayed.json()["error"] == "replayed_webhook"
+    second = client.post(INGEST, content=body,
+                         headers=sign(DEV_SECRET, body, int(signed["X-Pivot-Timestamp"]) + 1))
     assert first.status_code == second.status_code == 202
     ids = [first.json()["ingestion_id"], second.json()["ingestion_id"]]
     assert ids[0] != ids[1]

@@ -44,9 +44,10 @@ def _message(n: int, conversation: str, run: str) -> dict[str, Any]:
     }
 
 
-def _post(stack: Stack, payload: Any) -> httpx.Response:
+def _post(stack: Stack, payload: Any, signed_later_s: int = 0) -> httpx.Response:
     body = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", **webhooks.sign(SECRET, body)}
+    signature = webhooks.sign(SECRET, body, int(time.time()) + signed_later_s)
+    headers = {"Content-Type": "application/json", **signature}
     return httpx.post(f"{stack.api_url}/v1/ingest/chatbot", content=body, headers=headers)
 
 
@@ -99,7 +100,8 @@ def test_bad_payload_is_dead_lettered_and_the_partition_moves_on(
     assert _post(stack, malformed).status_code == 202
     good = _message(2, conversation, topic_suffix)
     assert _post(stack, good).status_code == 202
-    assert _post(stack, good).status_code == 202  # the satellite retried: same event id
+    # the satellite retried (signing again): same event id, applied once
+    assert _post(stack, good, signed_later_s=1).status_code == 202
     _wait_for(lambda: len(_sandbox_state(stack, "urbest")["interventions"]) >= 2
               and len(_sandbox_state(stack, "chatbot")["replies"]) >= 4)
     time.sleep(1.0)
