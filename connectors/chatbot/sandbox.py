@@ -46,16 +46,15 @@ from connectors.sdk.sandbox import (
     SandboxHTTPError,
     SandboxState,
     add_sandbox_routes,
+    push_webhook,
     utc_now_iso,
 )
-from pivot.webhooks import sign
 
 #: Path of the hub's ingestion endpoint for this satellite.
 INGEST_PATH = "/v1/ingest/chatbot"
 #: Event type of a tenant message in the chatbot's own webhook format.
 MESSAGE_CREATED = "message.created"
 #: Statuses the chatbot retries (besides connection errors and timeouts).
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MALFORMED_KINDS = ("missing_message", "text_not_string", "missing_user_id")
 
 Channel = Literal["whatsapp", "sms", "web"]
@@ -377,52 +376,14 @@ class ChatbotState(SandboxState):
 
     def _deliver(self, client: httpx.Client, item: _Outgoing) -> None:
         assert self.hub_url is not None
-        url = self.hub_url.rstrip("/") + INGEST_PATH
         body = json.dumps(self.webhook_payload(item), ensure_ascii=False).encode()
-        status: int | None = None
-        error: str | None = None
-        ingestion_id: Any = None
-        accepted_at: float | None = None
-        attempts = 0
-        for attempt in range(self.max_retries + 1):
-            attempts = attempt + 1
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "chatbot-sandbox/1.0",
-                **sign(self.webhook_secret, body),  # signed anew: the timestamp is per attempt
-            }
-            retry_after = 0.0
-            try:
-                response = client.post(url, content=body, headers=headers)
-            except httpx.TransportError as exc:  # connection refused, reset, timeouts
-                status, error = None, f"{type(exc).__name__}: {exc}"
-            else:
-                status, error = response.status_code, None
-                if response.is_success:
-                    accepted_at = time.time()
-                    ingestion_id = _ingestion_id(response)
-                    break
-                if status == 409 and attempt > 0:
-                    # the hub already accepted an earlier attempt whose answer we lost
-                    accepted_at = time.time()
-                    break
-                error = f"HTTP {status}"
-                if status not in RETRYABLE_STATUSES:
-                    break
-                retry_after = _retry_after_s(response)
-            if attempt < self.max_retries:
-                backoff = min(2.0, self.retry_backoff_s * 2**attempt)
-                time.sleep(max(retry_after, backoff * (0.5 + self._jitter.random() / 2)))
+        delivery = push_webhook(
+            client, self.hub_url.rstrip("/") + INGEST_PATH, body, self.webhook_secret,
+            user_agent="chatbot-sandbox/1.0", max_retries=self.max_retries,
+            backoff_s=self.retry_backoff_s, jitter=self._jitter,
+        )
         with self.lock:
-            record = self.sent[item.index]
-            record.update(
-                status_code=status,
-                attempts=attempts,
-                accepted=accepted_at is not None,
-                sent_at=accepted_at,
-                ingestion_id=ingestion_id,
-                error=error,
-            )
+            self.sent[item.index].update(delivery.as_record())
 
     def simulate(self, count: int, concurrency: int = 4) -> SimulateResult:
         """Generate ``count`` messages and push them to the hub, ``concurrency`` at a time.
@@ -527,21 +488,6 @@ class ChatbotState(SandboxState):
                 "tenants": len(self.tenants),
                 **super().snapshot(),
             }
-
-
-def _ingestion_id(response: httpx.Response) -> Any:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data.get("ingestion_id") if isinstance(data, dict) else None
-
-
-def _retry_after_s(response: httpx.Response) -> float:
-    try:
-        return min(5.0, max(0.0, float(response.headers.get("Retry-After", "0"))))
-    except ValueError:
-        return 0.0
 
 
 def create_app(

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
+import httpx
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+
+from pivot.webhooks import sign
 
 T = TypeVar("T")
 
@@ -462,3 +465,81 @@ def add_sandbox_routes(app: FastAPI, state: SandboxState) -> None:
     app.state.sandbox = state
     app.add_exception_handler(SandboxHTTPError, _sandbox_error_handler)
     app.include_router(sandbox_router(state))
+
+
+#: Answers of the hub a satellite retries (same body, signed again).
+WEBHOOK_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """What happened to one webhook a sandbox pushed to the hub."""
+
+    status_code: int | None
+    attempts: int
+    accepted: bool
+    sent_at: float | None
+    ingestion_id: Any
+    error: str | None
+
+    def as_record(self) -> dict[str, Any]:
+        """The fields a sandbox keeps about a sent webhook."""
+        return {"status_code": self.status_code, "attempts": self.attempts,
+                "accepted": self.accepted, "sent_at": self.sent_at,
+                "ingestion_id": self.ingestion_id, "error": self.error}
+
+
+def push_webhook(
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    secret: str,
+    *,
+    user_agent: str,
+    max_retries: int,
+    backoff_s: float,
+    jitter: random.Random,
+) -> WebhookDelivery:
+    """Push one signed webhook like a real satellite: retry 429/5xx and network errors.
+
+    Each attempt is signed anew (the timestamp is per attempt). A 409 on a retry means the
+    hub had accepted an earlier attempt whose answer was lost: it counts as accepted.
+    """
+    status: int | None = None
+    error: str | None = None
+    for attempt in range(max_retries + 1):
+        headers = {"Content-Type": "application/json", "User-Agent": user_agent,
+                   **sign(secret, body)}
+        retry_after = 0.0
+        try:
+            response = client.post(url, content=body, headers=headers)
+        except httpx.TransportError as exc:  # connection refused, reset, timeouts
+            status, error = None, f"{type(exc).__name__}: {exc}"
+        else:
+            status, error = response.status_code, None
+            if response.is_success or (status == 409 and attempt > 0):
+                return WebhookDelivery(status, attempt + 1, True, time.time(),
+                                       _ingestion_id(response), None)
+            error = f"HTTP {status}"
+            if status not in WEBHOOK_RETRYABLE_STATUSES:
+                return WebhookDelivery(status, attempt + 1, False, None, None, error)
+            retry_after = _retry_after_s(response)
+        if attempt < max_retries:
+            backoff = min(2.0, backoff_s * 2**attempt)
+            time.sleep(max(retry_after, backoff * (0.5 + jitter.random() / 2)))
+    return WebhookDelivery(status, max_retries + 1, False, None, None, error)
+
+
+def _ingestion_id(response: httpx.Response) -> Any:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data.get("ingestion_id") if isinstance(data, dict) else None
+
+
+def _retry_after_s(response: httpx.Response) -> float:
+    try:
+        return min(5.0, max(0.0, float(response.headers.get("Retry-After", "0"))))
+    except ValueError:
+        return 0.0

@@ -62,7 +62,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,9 +80,9 @@ from connectors.sdk.sandbox import (
     SandboxHTTPError,
     SandboxState,
     add_sandbox_routes,
+    push_webhook,
     utc_now_iso,
 )
-from pivot.webhooks import sign
 
 #: Path of the hub's ingestion endpoint for this satellite.
 INGEST_PATH = "/v1/ingest/ublo"
@@ -91,7 +90,6 @@ PROPERTY_UPDATED = "property.updated"
 REQUEST_CREATED = "request.created"
 REQUEST_UPDATED = "request.updated"
 #: Statuses the tool retries (besides connection errors and timeouts).
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MALFORMED_KINDS = ("missing_data", "missing_id", "wrong_type")
 
 Occupancy = Literal["occupied", "notice", "vacant", "works"]
@@ -636,46 +634,13 @@ class UbloState(SandboxState):
 
     def _deliver(self, client: httpx.Client, item: _Outgoing) -> None:
         assert self.hub_url is not None
-        url = self.hub_url.rstrip("/") + INGEST_PATH
-        status: int | None = None
-        error: str | None = None
-        ingestion_id: Any = None
-        accepted_at: float | None = None
-        attempts = 0
-        for attempt in range(self.max_retries + 1):
-            attempts = attempt + 1
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "ublo-sandbox/1.0",
-                **sign(self.webhook_secret, item.body),  # signed anew: the timestamp is per attempt
-            }
-            retry_after = 0.0
-            try:
-                response = client.post(url, content=item.body, headers=headers)
-            except httpx.TransportError as exc:  # connection refused, reset, timeouts
-                status, error = None, f"{type(exc).__name__}: {exc}"
-            else:
-                status, error = response.status_code, None
-                if response.is_success:
-                    accepted_at = time.time()
-                    ingestion_id = _ingestion_id(response)
-                    break
-                error = f"HTTP {status}"
-                if status not in RETRYABLE_STATUSES:
-                    break
-                retry_after = _retry_after_s(response)
-            if attempt < self.max_retries:
-                backoff = min(2.0, self.retry_backoff_s * 2**attempt)
-                time.sleep(max(retry_after, backoff * (0.5 + self._jitter.random() / 2)))
+        delivery = push_webhook(
+            client, self.hub_url.rstrip("/") + INGEST_PATH, item.body, self.webhook_secret,
+            user_agent="ublo-sandbox/1.0", max_retries=self.max_retries,
+            backoff_s=self.retry_backoff_s, jitter=self._jitter,
+        )
         with self.lock:
-            self.sent[item.index].update(
-                status_code=status,
-                attempts=attempts,
-                accepted=accepted_at is not None,
-                sent_at=accepted_at,
-                ingestion_id=ingestion_id,
-                error=error,
-            )
+            self.sent[item.index].update(delivery.as_record())
 
     def _push(self, items: list[_Outgoing], concurrency: int) -> PushResult:
         # Events about one subject go one after the other, in order; subjects in parallel.
@@ -727,21 +692,6 @@ class UbloState(SandboxState):
                 },
                 **super().snapshot(),
             }
-
-
-def _ingestion_id(response: httpx.Response) -> Any:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data.get("ingestion_id") if isinstance(data, dict) else None
-
-
-def _retry_after_s(response: httpx.Response) -> float:
-    try:
-        return min(5.0, max(0.0, float(response.headers.get("Retry-After", "0"))))
-    except ValueError:
-        return 0.0
 
 
 def create_app(
