@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -48,21 +47,8 @@ class LLMTriageAnswer(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    category: Literal[
-        "plumbing",
-        "heating_hot_water",
-        "electricity",
-        "lift",
-        "access_security",
-        "common_areas",
-        "pests",
-        "damp_ventilation",
-        "neighbour_disturbance",
-        "rent_charges",
-        "administrative",
-        "other",
-    ]
-    urgency: Literal["urgent", "high", "normal"]
+    category: RequestCategory
+    urgency: Urgency
     confidence: float = Field(ge=0, le=1)
     reasons: list[str] = Field(default_factory=list, max_length=20)
 
@@ -136,7 +122,7 @@ def triage_with_llm(text: str, client: LLMClient, *, id: str | None = None) -> T
     except ValidationError as exc:
         raise LLMError(f"LLM answer does not validate: {exc.error_count()} error(s)") from exc
     offline = classify(text, id=id)
-    urgency = answer.urgency
+    urgency = answer.urgency.value
     reasons = [f"llm: {reason}"[:200] for reason in answer.reasons]
     if (
         offline.urgency is Urgency.URGENT
@@ -148,7 +134,7 @@ def triage_with_llm(text: str, client: LLMClient, *, id: str | None = None) -> T
     threshold = get_triage_settings().triage_review_threshold
     return TriageResult(
         id=id,
-        category=RequestCategory(answer.category),
+        category=answer.category,
         urgency=Urgency(urgency),
         confidence=round(answer.confidence, 3),
         reasons=reasons[:8],

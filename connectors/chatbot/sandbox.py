@@ -48,6 +48,7 @@ from connectors.sdk.sandbox import (
     add_sandbox_routes,
     push_webhook,
     utc_now_iso,
+    write_response,
 )
 
 #: Path of the hub's ingestion endpoint for this satellite.
@@ -539,9 +540,7 @@ def create_app(
             path=f"/api/v1/conversations/{conversation_id}/replies",
             body=reply.model_dump(mode="json"),
         )
-        if applied:
-            return JSONResponse(answer, status_code=201)
-        return JSONResponse(answer, status_code=200, headers={"Idempotent-Replayed": "true"})
+        return write_response(answer, applied, 201)
 
     @app.get("/api/v1/conversations/{conversation_id}", tags=["api"])
     def get_conversation(conversation_id: str) -> dict[str, Any]:

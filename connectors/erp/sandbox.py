@@ -111,6 +111,7 @@ from connectors.sdk.sandbox import (
     SandboxState,
     add_sandbox_routes,
     utc_now_iso,
+    write_response,
 )
 
 #: Exported entities and the field holding each one's ERP id.
@@ -789,11 +790,6 @@ def create_app(
     )
     add_sandbox_routes(app, state)
 
-    def _answer(body: dict[str, Any], applied: bool, status_code: int) -> JSONResponse:
-        if applied:
-            return JSONResponse(body, status_code=status_code)
-        return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})
-
     @app.get("/api/v1/export/{entity}", tags=["api"])
     def export(
         entity: str,
@@ -822,7 +818,7 @@ def create_app(
             path="/api/v1/billing-lines",
             body=body.model_dump(mode="json"),
         )
-        return _answer(answer, applied, 201)
+        return write_response(answer, applied, 201)
 
     @app.get("/api/v1/billing-lines", tags=["api"])
     def get_billing_lines(
@@ -842,7 +838,7 @@ def create_app(
             path=f"/api/v1/leases/{lease_id}/insurance",
             body=body.model_dump(mode="json"),
         )
-        return _answer(answer, applied, 200)
+        return write_response(answer, applied)
 
     @app.get("/api/v1/{entity}/{record_id}", tags=["api"])
     def get_record(entity: str, record_id: str) -> JSONResponse:

@@ -467,6 +467,13 @@ def add_sandbox_routes(app: FastAPI, state: SandboxState) -> None:
     app.include_router(sandbox_router(state))
 
 
+def write_response(body: Any, applied: bool, status_code: int = 200) -> JSONResponse:
+    """Answer a write: ``status_code`` when applied now, else 200 with ``Idempotent-Replayed``."""
+    if applied:
+        return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})
+
+
 #: Answers of the hub a satellite retries (same body, signed again).
 WEBHOOK_RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 

@@ -82,6 +82,7 @@ from connectors.sdk.sandbox import (
     add_sandbox_routes,
     push_webhook,
     utc_now_iso,
+    write_response,
 )
 
 #: Path of the hub's ingestion endpoint for this satellite.
@@ -740,9 +741,7 @@ def create_app(
             path=f"/api/v2/properties/{external_ref}",
             body=body.model_dump(mode="json"),
         )
-        if not applied:
-            return JSONResponse(answer, status_code=200, headers={"Idempotent-Replayed": "true"})
-        return JSONResponse(answer, status_code=201 if created else 200)
+        return write_response(answer, applied, 201 if created else 200)
 
     @app.patch("/api/v2/properties/{external_ref}/occupancy", tags=["api"])
     def patch_occupancy(
@@ -755,8 +754,7 @@ def create_app(
             path=f"/api/v2/properties/{external_ref}/occupancy",
             body=body.model_dump(mode="json"),
         )
-        headers = {} if applied else {"Idempotent-Replayed": "true"}
-        return JSONResponse(answer, status_code=200, headers=headers)
+        return write_response(answer, applied)
 
     @app.post("/api/v2/requests", status_code=201, tags=["api"])
     def post_request(body: RequestIn, idempotency_key: IdempotencyKeyHeader = None) -> JSONResponse:
@@ -767,9 +765,7 @@ def create_app(
             path="/api/v2/requests",
             body=body.model_dump(mode="json"),
         )
-        if applied:
-            return JSONResponse(answer, status_code=201)
-        return JSONResponse(answer, status_code=200, headers={"Idempotent-Replayed": "true"})
+        return write_response(answer, applied, 201)
 
     @app.get("/api/v2/properties", tags=["api"])
     def list_properties(

@@ -41,6 +41,7 @@ from connectors.sdk.sandbox import (
     SandboxState,
     add_sandbox_routes,
     utc_now_iso,
+    write_response,
 )
 
 Priority = Literal["P1", "P2", "P3"]
@@ -436,11 +437,6 @@ def create_app(
     )
     add_sandbox_routes(app, state)
 
-    def _answer(body: dict[str, Any], applied: bool, created: bool) -> JSONResponse:
-        status_code = (201 if applied else 200) if created else 200
-        headers = {} if applied else {"Idempotent-Replayed": "true"}
-        return JSONResponse(body, status_code=status_code, headers=headers)
-
     @app.post("/api/v1/interventions", status_code=201, tags=["api"])
     def create_intervention(
         body: InterventionIn, idempotency_key: IdempotencyKeyHeader = None
@@ -452,7 +448,7 @@ def create_app(
             path="/api/v1/interventions",
             body=body.model_dump(mode="json"),
         )
-        return _answer(answer, applied, created=True)
+        return write_response(answer, applied, 201)
 
     @app.get("/api/v1/interventions", tags=["api"])
     def list_interventions(
@@ -487,7 +483,7 @@ def create_app(
             path=f"/api/v1/interventions/{intervention_id}/status",
             body=body.model_dump(mode="json"),
         )
-        return _answer(answer, applied, created=False)
+        return write_response(answer, applied)
 
     @app.get("/api/v1/contractors", tags=["api"])
     def list_contractors() -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from canonical_model import RequestCategory
 from connectors.ai_insurance.evaluate import FIELDS, evaluate_certificates
 from connectors.ai_insurance.make_eval_set import DATA_DIR
 from connectors.ai_triage.evaluate import evaluate_triage, macro_f1
@@ -22,20 +23,7 @@ def test_eval_set_is_disjoint_from_training_and_covers_the_taxonomy() -> None:
     train = {item["text"].casefold() for item in load_jsonl(TRAIN_PATH)}
     evaluation = load_jsonl(EVAL_PATH)
     assert not train & {item["text"].casefold() for item in evaluation}
-    assert {item["category"] for item in evaluation} == {
-        "plumbing",
-        "heating_hot_water",
-        "electricity",
-        "lift",
-        "access_security",
-        "common_areas",
-        "pests",
-        "damp_ventilation",
-        "neighbour_disturbance",
-        "rent_charges",
-        "administrative",
-        "other",
-    }
+    assert {item["category"] for item in evaluation} == {c.value for c in RequestCategory}
     assert sum(item["urgency"] == "urgent" for item in evaluation) >= 40
 
 
