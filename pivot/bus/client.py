@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -51,7 +52,7 @@ class BusProducer:
             headers = dict(envelope.headers)
             inject(headers)
             if headers != envelope.headers:
-                envelope = Envelope(**{**_fields(envelope), "headers": headers})
+                envelope = dataclasses.replace(envelope, headers=headers)
         key, value, kafka_headers = envelope.to_kafka()
         return self._producer.send(topic, key=key, value=value, headers=kafka_headers)
 
@@ -82,10 +83,6 @@ class BusProducer:
         """Flush pending records and close."""
         with contextlib.suppress(KafkaError):
             self._producer.close(timeout=self.settings.send_timeout_s)
-
-
-def _fields(envelope: Envelope) -> dict[str, object]:
-    return {name: getattr(envelope, name) for name in envelope.__dataclass_fields__}
 
 
 def ensure_topics(bootstrap: str, topics: Iterable[str], settings: KafkaSettings | None = None) -> None:

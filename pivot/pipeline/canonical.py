@@ -10,10 +10,17 @@ from sqlalchemy.orm import Session
 
 from canonical_model.events import CanonicalEvent
 from canonical_model.schemas import schema_id
+from observability.tracing import inject
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
-from pivot.bus.envelope import Envelope, event_id
+from pivot.bus.envelope import INGESTED_AT, Envelope, event_id
 from pivot.store import golden, outbox
+
+
+def carried_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers an event passes on to the events it causes: ingestion time and current trace."""
+    carried = {INGESTED_AT: headers[INGESTED_AT]} if INGESTED_AT in headers else {}
+    return dict(inject(carried))
 
 
 def connector_source(connector: str) -> str:

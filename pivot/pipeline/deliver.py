@@ -18,7 +18,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from canonical_model.events import UnknownEventType, parse_event
 from connectors.sdk.base import Connector, DeliveryFailure
 from observability.metrics import Outcome, PivotMetrics, Stage
-from observability.tracing import consumer_span, inject
+from observability.tracing import consumer_span
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, EnvelopeError
@@ -113,8 +113,7 @@ class DeliverProcessor:
         with self.store.read_session() as session:
             ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id)
             produced = self.connector.deliver(event, ctx)
-        carried = {INGESTED_AT: env.headers[INGESTED_AT]} if INGESTED_AT in env.headers else {}
-        inject(carried)
+        carried = canonical.carried_headers(env.headers)
         with self.store.session() as session:
             ctx.flush_links(session)
             staged = canonical.stage(

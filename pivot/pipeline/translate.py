@@ -15,10 +15,10 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from connectors.sdk.base import Connector
 from observability.metrics import Outcome, PivotMetrics, Stage
-from observability.tracing import consumer_span, inject
+from observability.tracing import consumer_span
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
-from pivot.bus.envelope import INGESTED_AT, Envelope
+from pivot.bus.envelope import Envelope
 from pivot.errors import PivotError
 from pivot.pipeline import canonical
 from pivot.pipeline.context import StoreContext
@@ -59,7 +59,7 @@ class TranslateProcessor:
                         raw = Envelope.from_kafka(record.key, record.value, record.headers)
                         span.set_attribute("messaging.message.id", raw.id)
                         result = self.connector.translate(raw.data, ctx)
-                        keep = _carried(raw.headers)
+                        keep = canonical.carried_headers(raw.headers)
                         staged.extend(canonical.stage(
                             session, result.events, connector=name,
                             mapping_version=self.connector.mapping_version,
@@ -90,12 +90,6 @@ class TranslateProcessor:
             self.metrics.dlq_writes.labels(name, Stage.TRANSLATE).inc(len(rejected))
         elapsed = (time.perf_counter() - started) / max(1, len(records))
         self.metrics.processing_seconds.labels(Stage.TRANSLATE, name).observe(elapsed)
-
-
-def _carried(headers: dict[str, str] | object) -> dict[str, str]:
-    """Headers a canonical event carries over from its raw message, plus the current span."""
-    carried = {INGESTED_AT: headers[INGESTED_AT]} if INGESTED_AT in headers else {}  # type: ignore[operator,index]
-    return dict(inject(carried))
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:
