@@ -9,11 +9,13 @@ dates are plain :class:`datetime.date`.
 import re
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar
-from uuid import uuid4
+from uuid import UUID, uuid4, uuid5
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 _KIND_PATTERN = re.compile(r"^[a-z][a-z_]*$")
+#: Namespace of canonical ids minted for a source record (:func:`new_canonical_id`).
+_MINT_NAMESPACE = UUID("5c1e8f0a-3b7d-4e2a-9f61-8d4c2b7a9e13")
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -53,11 +55,15 @@ class CanonicalEntity(CanonicalModel):
     """Hub-minted canonical id, `<kind>_<32 hex digits>`, e.g. `request_3f2a9c...`."""
 
 
-def new_canonical_id(kind: str) -> str:
+def new_canonical_id(kind: str, origin: str | None = None) -> str:
     """Mint a new canonical id for an entity kind.
 
     Args:
         kind: The entity kind, e.g. ``"lease"``.
+        origin: The source record it is minted for (``"urbest|intervention|URB-2026-000012"``):
+            the same origin always mints the same id, so two stages minting for one source id
+            at the same time (an outbound call's answer and the satellite's first webhook)
+            agree. Random when None.
 
     Returns:
         ``"<kind>_<32 hex digits>"``, e.g. ``"lease_9b1d4f0e6c2a4b7d8e3f5a6b7c8d9e0f"``.
@@ -68,4 +74,6 @@ def new_canonical_id(kind: str) -> str:
     """
     if not _KIND_PATTERN.fullmatch(kind):
         raise ValueError(f"entity kind must be lower-case letters and underscores, got {kind!r}")
+    if origin is not None:
+        return f"{kind}_{uuid5(_MINT_NAMESPACE, f'{kind}|{origin}').hex}"
     return f"{kind}_{uuid4().hex}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
@@ -9,12 +10,21 @@ from sqlalchemy.orm import Session
 
 from pivot.store.tables import Ingestion, utcnow
 
+#: Length of the ``source_key`` column.
+MAX_KEY = 255
+
 
 def record(
     session: Session, ingestion_id: str, connector: str, source_key: str, body: bytes,
     ingested_at: float, trace_headers: dict[str, str] | None = None, signature: str | None = None,
 ) -> Ingestion:
-    """Journal an accepted payload (not yet published); a known signature raises IntegrityError."""
+    """Journal an accepted payload (not yet published); a known signature raises IntegrityError.
+
+    A source key longer than the column (a satellite's odd id) is kept as its digest: the same
+    key still gives the same partition, so per-key order holds.
+    """
+    if len(source_key) > MAX_KEY:
+        source_key = "sha256:" + hashlib.sha256(source_key.encode()).hexdigest()
     row = Ingestion(ingestion_id=ingestion_id, connector=connector, source_key=source_key,
                     body=body, ingested_at=ingested_at, trace_headers=trace_headers or None,
                     signature=signature)

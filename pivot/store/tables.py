@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -133,3 +133,46 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class XrefMerge(Base):
+    """Two golden records found to be one: the absorbed id now redirects to the survivor."""
+
+    __tablename__ = "xref_merge"
+
+    absorbed_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(255))
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Tenancy(Base):
+    """A lease's hold on a lot for a period: the lot outlives its leases."""
+
+    __tablename__ = "tenancy"
+
+    lease_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lot_id: Mapped[str] = mapped_column(String(64), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    #: Day the lease ended (departure), None while it runs.
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class LeaseHolder(Base):
+    """A tenant holding a lease (the lease's holders, for "which lot is this tenant's")."""
+
+    __tablename__ = "lease_holder"
+
+    lease_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class PollCursor(Base):
+    """Where the poll of a satellite resumes: saved once the page it ends is on the bus."""
+
+    __tablename__ = "poll_cursor"
+
+    connector: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

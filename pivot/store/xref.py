@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canonical_model.base import new_canonical_id
-from pivot.store.tables import Xref
+from pivot.store.tables import Xref, XrefMerge, utcnow
 
 
 def lookup(session: Session, system: str, entity: str, source_id: str) -> str | None:
@@ -45,15 +48,97 @@ def resolve(session: Session, system: str, entity: str, source_id: str) -> str:
     existing = lookup(session, system, entity, source_id)
     if existing is not None:
         return existing
-    return link(session, system, entity, source_id, new_canonical_id(entity))
+    return link(session, system, entity, source_id,
+                new_canonical_id(entity, f"{system}|{source_id}"))
 
 
-def source_ids(session: Session, system: str, entity: str, canonical_id: str) -> list[str]:
-    """Every source id that ``system`` uses for a canonical id (oldest first)."""
-    return list(
-        session.scalars(
-            select(Xref.source_id)
-            .where(Xref.system == system, Xref.entity == entity, Xref.canonical_id == canonical_id)
-            .order_by(Xref.id)
-        )
+def source_ids(
+    session: Session, system: str, entity: str, canonical_id: str, *, current: bool = False
+) -> list[str]:
+    """Every source id that ``system`` uses for a canonical id (oldest first).
+
+    With ``current``, only the links that still hold (no ``valid_to``): after a migration of
+    the satellite, its old ids still resolve but the new one is the id to write to.
+    """
+    query = (select(Xref.source_id)
+             .where(Xref.system == system, Xref.entity == entity, Xref.canonical_id == canonical_id)
+             .order_by(Xref.id))
+    if current:
+        query = query.where(Xref.valid_to.is_(None))
+    return list(session.scalars(query))
+
+
+#: National registers whose ids identify a record whatever the system that brings it.
+NATIONAL_IDS = frozenset({"rpls", "rnb", "siren"})
+
+
+def match(
+    session: Session, system: str, entity: str, source_id: str,
+    national_ids: Mapping[str, str | None] | None = None,
+) -> str:
+    """Canonical id of a source record: national ids first, then the xref, else a new id.
+
+    The source id and every national id given are linked to the result, so the next system
+    bringing the same RPLS / RNB / SIREN lands on the same golden record.
+    """
+    nationals = [(kind, value) for kind, value in (national_ids or {}).items() if value]
+    unknown = {kind for kind, _ in nationals} - NATIONAL_IDS
+    if unknown:
+        raise ValueError(f"not a national id kind: {', '.join(sorted(unknown))}")
+    found = next((cid for kind, value in nationals
+                  if (cid := lookup(session, kind, entity, value)) is not None), None)
+    result = (found or lookup(session, system, entity, source_id)
+              or new_canonical_id(entity, f"{system}|{source_id}"))
+    link(session, system, entity, source_id, result)
+    for kind, value in nationals:
+        link(session, kind, entity, value, result)
+    return result
+
+
+def retire(session: Session, system: str, entity: str, source_id: str,
+           when: datetime | None = None) -> bool:
+    """End a source id's link (it still resolves, but is no longer the one to write to)."""
+    result = session.execute(
+        update(Xref)
+        .where(Xref.system == system, Xref.entity == entity, Xref.source_id == source_id,
+               Xref.valid_to.is_(None))
+        .values(valid_to=when or utcnow())
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def merge(session: Session, entity: str, survivor: str, absorbed: str, reason: str) -> int:
+    """Make ``absorbed`` redirect to ``survivor``; return how many source ids moved.
+
+    Every source id of the absorbed record now resolves to the survivor; the absorbed
+    golden record and its versions stay as they were (history), and :func:`survivor_of`
+    follows the redirect for ids already written elsewhere.
+    """
+    if survivor == absorbed:
+        raise ValueError("a record cannot be merged into itself")
+    final = survivor_of(session, survivor)
+    if final == absorbed:
+        raise ValueError(f"{survivor} was itself merged into {absorbed}")
+    moved = session.execute(
+        update(Xref).where(Xref.entity == entity, Xref.canonical_id == absorbed)
+        .values(canonical_id=final)
+    ).rowcount  # type: ignore[attr-defined]
+    # Earlier merges into the absorbed record now point at the survivor too.
+    session.execute(update(XrefMerge).where(XrefMerge.survivor_id == absorbed)
+                    .values(survivor_id=final))
+    session.add(XrefMerge(absorbed_id=absorbed, survivor_id=final, entity=entity, reason=reason))
+    session.flush()
+    return int(moved)
+
+
+def survivor_of(session: Session, canonical_id: str) -> str:
+    """The id a canonical id redirects to after merges (itself when never merged)."""
+    redirect = session.get(XrefMerge, canonical_id)
+    return redirect.survivor_id if redirect is not None else canonical_id
+
+
+
+def absorbed_into(session: Session, survivor: str) -> list[str]:
+    """Canonical ids merged into ``survivor`` (they redirect to it)."""
+    return list(session.scalars(select(XrefMerge.absorbed_id)
+                                .where(XrefMerge.survivor_id == survivor)))

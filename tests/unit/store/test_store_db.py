@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +17,8 @@ if TYPE_CHECKING:  # the fixture's type; conftest is not importable from a test 
 
 TABLES = {
     "xref", "golden_record", "golden_record_version", "processed_event", "ingestion",
-    "dead_letter_replay", "outbox",
+    "dead_letter_replay", "outbox", "xref_merge", "tenancy", "lease_holder",
+    "poll_cursor",
 }
 
 
@@ -44,7 +46,7 @@ def test_migrations_run_twice_and_create_the_tables(store_url: str) -> None:
         assert TABLES | {"alembic_version"} <= set(inspector.get_table_names())
         with second.engine.connect() as connection:
             versions_now = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions_now.scalars().all() == [_head_revision()] == ["0005"]
+            assert versions_now.scalars().all() == [_head_revision()] == ["0006"]
         uniques = {u["name"]: u["column_names"] for u in inspector.get_unique_constraints("xref")}
         assert uniques["uq_xref_source"] == ["system", "entity", "source_id"]
         versions = "golden_record_version"
@@ -116,3 +118,14 @@ def test_a_committed_transaction_is_visible_to_a_new_store(store: Store, store_u
             assert xref.lookup(session, "ublo", "lot", ids.rpls_lot) == canonical_id
     finally:
         other.dispose()
+
+
+def test_an_overlong_source_key_is_journaled_as_its_digest(store: Store) -> None:
+    from pivot.store import journal
+
+    key = "LOT-" + "9" * 400
+    with store.session() as session:
+        first = journal.record(session, f"ing-{uuid.uuid4()}", "ublo", key, b"{}", 0.0)
+        second = journal.record(session, f"ing-{uuid.uuid4()}", "ublo", key, b"{}", 0.0)
+    assert first.source_key == second.source_key
+    assert first.source_key.startswith("sha256:") and len(first.source_key) <= journal.MAX_KEY
