@@ -13,7 +13,9 @@ from pivot.bus.consumer import ConsumerLoop
 from pivot.bus.epoch import ensure_epoch
 from pivot.ingestion import IngestionService
 from pivot.pipeline.deliver import DeliverProcessor
+from pivot.pipeline.survivorship import Survivorship
 from pivot.pipeline.translate import TranslateProcessor
+from pivot.polling import Poller
 from pivot.settings import PivotSettings
 from pivot.store import Store
 
@@ -37,6 +39,7 @@ class Hub:
         self.connectors = connectors if connectors is not None else {
             name: cls() for name, cls in available().items()
         }
+        self.survivorship = Survivorship(self.connectors.values())
         self._producer: BusProducer | None = None
         self._ingestion: IngestionService | None = None
 
@@ -88,14 +91,22 @@ class Hub:
         for name in names or self.connectors:
             connector = self.connectors[name]
             if connector.inbound:
-                translate = TranslateProcessor(connector, self.store, self.producer, self.metrics)
+                translate = TranslateProcessor(connector, self.store, self.producer, self.metrics,
+                                               self.survivorship)
                 loops.append(ConsumerLoop(self.bootstrap, [translate.topic], translate.group,
                                           translate, self.settings.kafka, follow_epoch=True))
             if connector.outbound:
-                deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics)
+                deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics,
+                                           self.survivorship)
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
                                           self.settings.kafka, follow_epoch=True))
         return loops
+
+    def pollers(self, names: Iterable[str] | None = None) -> list[Poller]:
+        """Pollers of the named (default: all) connectors whose satellite is polled."""
+        return [Poller(self.connectors[name], self.store, self.ingestion, self.metrics)
+                for name in names or self.connectors
+                if self.connectors[name].poll_interval_s is not None]
 
     def close(self) -> None:
         """Stop the spool drainer, flush the producer and release connections."""

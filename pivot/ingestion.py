@@ -14,10 +14,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from observability.metrics import PivotMetrics
 from observability.tracing import inject
@@ -114,6 +115,47 @@ class IngestionService:
         with self.store.session() as session:
             journal.mark_published(session, [row.seq])
         return Accepted(row.ingestion_id, topic, spooled=False)
+
+    def accept_many(
+        self, connector: str, items: Sequence[tuple[str | None, bytes]],
+        also: Callable[[Session], None] | None = None,
+    ) -> int:
+        """Make a batch of (source key, payload) durable in one transaction, then publish it.
+
+        ``also`` runs in the same transaction (a poller saves its cursor there, so a page is
+        either journaled with its cursor or not at all). Returns how many were spooled.
+        """
+        trace = dict(inject({}))
+        now = time.time()
+        with self.store.session() as session:
+            rows = [journal.record(session, str(uuid.uuid4()), connector,
+                                   key or "-", body, now, trace) for key, body in items]
+            if also is not None:
+                also(session)
+        if not rows:
+            return 0
+        topic = topics.raw(connector)
+        with self._lock:
+            if self._pending:
+                return self._spool_many(len(rows))
+            try:
+                futures = [self._producer().send(topic, raw_envelope(r)) for r in rows]
+            except BrokerUnavailable:
+                return self._spool_many(len(rows))
+        try:
+            self._producer().wait(futures, max(self.ack_timeout_s, 5.0))
+        except BrokerUnavailable:
+            with self._lock:
+                return self._spool_many(len(rows))
+        with self.store.session() as session:
+            journal.mark_published(session, [r.seq for r in rows])
+        return 0
+
+    def _spool_many(self, count: int) -> int:
+        self._pending += count
+        self.metrics.spool_depth.set(self._pending)
+        self._wake.set()
+        return count
 
     def _spool(self, row: Ingestion, topic: str) -> Accepted:
         self._pending += 1

@@ -1,6 +1,6 @@
 """The connector SDK: the base class, its tables, contexts, settings and registry."""
 
-from connectors.sdk.base import Connector, DeliveryFailure, Inbound, Outbound
+from connectors.sdk.base import Connector, DeliveryFailure, Inbound, Outbound, Page
 from connectors.sdk.context import MappingContext, OutboundContext
 from connectors.sdk.settings import ConnectorSettings
 
@@ -12,4 +12,5 @@ __all__ = [
     "MappingContext",
     "Outbound",
     "OutboundContext",
+    "Page",
 ]

@@ -64,6 +64,26 @@ class Outbound(Generic[E]):
     deliver: OutboundFn[E]
     #: Canonical events this delivery may publish back (e.g. the intervention it created).
     emits: tuple[type[CanonicalEvent], ...] = ()
+    #: Whether events this connector itself published are delivered back to its satellite.
+    #: False for a satellite that masters the record (its own change must not echo back).
+    from_self: bool = True
+    #: Rank of an event from its data (lower goes first): within a polled batch, the events
+    #: of the most urgent keys are delivered first (order per key is kept).
+    priority: Callable[[Mapping[str, Any]], int] | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page read from a polled satellite."""
+
+    #: Satellite payloads, each published on the raw topic and translated like a webhook.
+    payloads: list[dict[str, Any]]
+    #: Where the next poll resumes (kept in the store once the page is on the bus).
+    cursor: str | None
+    #: True when another page is ready now; False to wait ``poll_interval_s`` first.
+    more: bool
+    #: A short progress note (``"lots 1000/2000"``) for logs and progress bars.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,8 +123,14 @@ class Connector:
     #: Field of a satellite payload naming its event type, and the one holding its event id.
     event_type_field: ClassVar[str] = "event"
     event_id_field: ClassVar[str] = "event_id"
-    #: Dotted path of the field that keys the raw topic (per-source order), e.g. ``"lot.id"``.
-    source_key_path: ClassVar[str | None] = None
+    #: Dotted path of the field that keys the raw topic (per-source order), e.g. ``"lot.id"``;
+    #: several paths when event types carry their subject in different places (first found).
+    source_key_path: ClassVar[str | tuple[str, ...] | None] = None
+    #: Seconds between polls of a satellite that is polled (None: it pushes webhooks).
+    poll_interval_s: ClassVar[float | None] = None
+    #: Canonical fields this satellite is the master of, by entity kind: another system's
+    #: event never overwrites them in the golden record (:mod:`pivot.pipeline.survivorship`).
+    masters: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -151,12 +177,14 @@ class Connector:
 
     def source_key(self, payload: Mapping[str, Any]) -> str | None:
         """The raw topic key of a payload (its source id), when :attr:`source_key_path` finds one."""
-        if not self.source_key_path:
-            return None
-        value: Any = payload
-        for part in self.source_key_path.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        return str(value) if isinstance(value, str | int) and str(value) else None
+        paths = self.source_key_path
+        for path in (paths,) if isinstance(paths, str) else paths or ():
+            value: Any = payload
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if isinstance(value, str | int) and str(value):
+                return str(value)
+        return None
 
     def translate(self, raw: bytes, ctx: MappingContext) -> Translation:
         """Turn one raw satellite payload into canonical events (the inbound table decides)."""
@@ -177,6 +205,34 @@ class Connector:
                     f"not one of its declared events"
                 )
         return Translation(events, event_type, self.source_event_id(payload))
+
+    # ---------------------------------------------------------------- polling
+
+    def poll(self, cursor: str | None) -> Page:
+        """Read the next page of a polled satellite from ``cursor`` (None: from the start).
+
+        Connectors with :attr:`poll_interval_s` override this; the hub calls it through
+        :meth:`fetch_page`, which adds the retries.
+        """
+        raise NotImplementedError(f"connector {self.name!r} is not polled")
+
+    def fetch_page(self, cursor: str | None) -> Page:
+        """:meth:`poll` with retryable failures retried in place (bounded).
+
+        Raises the last :class:`PivotError` when the satellite stays unavailable.
+        """
+        s = self.settings
+        policy = retry_policy(s.max_attempts, s.max_delay_s, s.initial_wait_s, s.max_wait_s,
+                              on_retry=self.on_retry)
+        try:
+            for attempt in policy:
+                with attempt:
+                    page = self.poll(cursor)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise RetryableError(f"{type(exc).__name__}: {exc}") from exc
+        except ValidationError as exc:
+            raise MappingError(_validation_message(exc)) from exc
+        return page
 
     # --------------------------------------------------------------- outbound
 

@@ -7,6 +7,8 @@ The hub backs them with the store; tests use :class:`connectors.sdk.testing.Memo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -20,8 +22,15 @@ class MappingContext(Protocol):
         """The connector's system name (the xref's ``system``)."""
         ...
 
-    def canonical_id(self, entity: str, source_id: str) -> str:
-        """Canonical id of this system's ``source_id``; minted and linked when new."""
+    def canonical_id(
+        self, entity: str, source_id: str, *, national_ids: Mapping[str, str | None] | None = None
+    ) -> str:
+        """Canonical id of this system's ``source_id``; minted and linked when new.
+
+        ``national_ids`` (e.g. ``{"rpls": "692660001234"}``, kinds ``rpls``, ``rnb``, ``siren``)
+        are matched first: a record another system already brought with the same national id
+        is the same golden record. They are linked to the result for the next system.
+        """
         ...
 
     def lookup(self, entity: str, source_id: str, system: str | None = None) -> str | None:
@@ -40,6 +49,14 @@ class MappingContext(Protocol):
         """The current golden record's data, or None."""
         ...
 
+    def lease_of_lot(self, lot_id: str, on: date) -> str | None:
+        """Canonical id of the lease that held ``lot_id`` on a day (a lot outlives its leases)."""
+        ...
+
+    def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
+        """Canonical id of the lot a tenant holds a lease on, on a day, or None."""
+        ...
+
 
 class OutboundContext(MappingContext, Protocol):
     """A mapping context plus what an outbound call needs."""
@@ -52,6 +69,11 @@ class OutboundContext(MappingContext, Protocol):
     @property
     def event_id(self) -> str:
         """Id of the canonical event being delivered."""
+        ...
+
+    @property
+    def event_time(self) -> datetime:
+        """When the delivered event happened (its CloudEvents ``time``): the same on every retry."""
         ...
 
     def idempotency_key(self, step: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from kafka.producer.future import FutureRecordMetadata
 from sqlalchemy.orm import Session
@@ -14,7 +15,8 @@ from observability.tracing import inject
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, event_id
-from pivot.store import golden, outbox
+from pivot.pipeline.survivorship import Survivorship
+from pivot.store import golden, outbox, tenancy
 
 
 def carried_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -53,23 +55,32 @@ def stage(
     origin_id: str,
     source_id: str | None = None,
     headers: Mapping[str, str] | None = None,
+    survivorship: Survivorship | None = None,
 ) -> list[Staged]:
     """Record each event in its golden record and the outbox; return what to produce.
 
     Event ids derive from ``origin_id`` (the satellite's event id or the ingestion id), the
     event type and the subject, so translating the same message again yields the same ids and
-    the golden record is not versioned twice.
+    the golden record is not versioned twice. With ``survivorship``, fields another system
+    masters keep their golden value.
     """
     staged = []
     for event in events:
+        if survivorship is not None:
+            current = golden.get(session, event.subject)
+            event = survivorship.apply(event, current.data if current else None, connector)
         eid = event_id(connector, origin_id, event.event_type, event.subject)
-        golden.apply(
-            session,
-            event.subject,
-            event.entity_model.kind,
-            event.snapshot().model_dump(mode="json"),
+        snapshot = event.snapshot().model_dump(mode="json")
+        applied = golden.apply(
+            session, event.subject, event.entity_model.kind, snapshot,
             golden.Lineage(eid, event.event_type, connector, mapping_version, source_id),
         )
+        if applied is not None and event.entity_model.kind == "lease":
+            end = snapshot.get("end_date")
+            tenancy.record(session, event.subject, snapshot["lot_id"],
+                           date.fromisoformat(snapshot["start_date"]),
+                           date.fromisoformat(end) if end else None,
+                           snapshot.get("holder_ids") or ())
         envelope = Envelope(
             id=eid,
             type=event.event_type,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
 
 from canonical_model.base import new_canonical_id
-from pivot.store import golden, xref
+from pivot.store import golden, tenancy, xref
 
 
 class StoreContext:
@@ -23,7 +25,7 @@ class StoreContext:
         self._system = system
         self._defer = defer_writes
         self._cache: dict[tuple[str, str, str], str] = {}
-        self.pending_links: list[tuple[str, str, str]] = []
+        self.pending_links: list[tuple[str, str, str, str]] = []
 
     @property
     def system(self) -> str:
@@ -42,45 +44,79 @@ class StoreContext:
 
     def link(self, entity: str, source_id: str, canonical_id: str) -> str:
         """Link one of this system's ids to a canonical id (the existing link wins)."""
-        existing = self.lookup(entity, source_id)
+        return self._link(self._system, entity, source_id, canonical_id)
+
+    def _link(self, system: str, entity: str, source_id: str, canonical_id: str) -> str:
+        existing = self.lookup(entity, source_id, system)
         if existing is not None:
             return existing
         if self._defer:
-            self.pending_links.append((entity, source_id, canonical_id))
+            self.pending_links.append((system, entity, source_id, canonical_id))
             linked = canonical_id
         else:
-            linked = xref.link(self.session, self._system, entity, source_id, canonical_id)
-        self._cache[(self._system, entity, source_id)] = linked
+            linked = xref.link(self.session, system, entity, source_id, canonical_id)
+        self._cache[(system, entity, source_id)] = linked
         return linked
 
-    def canonical_id(self, entity: str, source_id: str) -> str:
-        """Canonical id of this system's source id; minted when new."""
-        return self.lookup(entity, source_id) or self.link(entity, source_id, new_canonical_id(entity))
+    def canonical_id(
+        self, entity: str, source_id: str, *, national_ids: Mapping[str, str | None] | None = None
+    ) -> str:
+        """Canonical id of this system's source id: national ids first, then the xref, else new."""
+        nationals = [(kind, value) for kind, value in (national_ids or {}).items() if value]
+        if not nationals:
+            return self.lookup(entity, source_id) or self.link(
+                entity, source_id, new_canonical_id(entity, f"{self._system}|{source_id}"))
+        unknown = {kind for kind, _ in nationals} - xref.NATIONAL_IDS
+        if unknown:
+            raise ValueError(f"not a national id kind: {', '.join(sorted(unknown))}")
+        found = next((cid for kind, value in nationals
+                      if (cid := self.lookup(entity, value, kind)) is not None), None)
+        result = (found or self.lookup(entity, source_id)
+                  or new_canonical_id(entity, f"{self._system}|{source_id}"))
+        self.link(entity, source_id, result)
+        for kind, value in nationals:
+            self._link(kind, entity, value, result)
+        return result
 
     def source_id(self, entity: str, canonical_id: str, system: str | None = None) -> str | None:
-        """Newest id ``system`` uses for a canonical id, or None."""
-        ids = xref.source_ids(self.session, system or self._system, entity, canonical_id)
+        """The id ``system`` writes with for a canonical id (its newest current link), or None."""
+        ids = xref.source_ids(self.session, system or self._system, entity, canonical_id,
+                              current=True)
         return ids[-1] if ids else None
 
     def golden(self, canonical_id: str) -> dict[str, Any] | None:
-        """Current golden record data, or None."""
-        record = golden.get(self.session, canonical_id)
+        """Current golden record data (of the survivor, when the record was merged), or None."""
+        record = golden.get(self.session, xref.survivor_of(self.session, canonical_id))
         return dict(record.data) if record is not None else None
+
+    def lease_of_lot(self, lot_id: str, on: date) -> str | None:
+        """The lease that held a lot on a day."""
+        return tenancy.lease_on(self.session, lot_id, on)
+
+    def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
+        """The lot a tenant (or a record merged into it) holds a lease on, on a day."""
+        survivor = xref.survivor_of(self.session, tenant_id)
+        ids = [survivor, *xref.absorbed_into(self.session, survivor)]
+        return tenancy.lot_of_tenant(self.session, ids, on)
 
     def flush_links(self, session: Session) -> None:
         """Write the deferred links in ``session``."""
-        for entity, source_id, canonical_id in self.pending_links:
-            xref.link(session, self._system, entity, source_id, canonical_id)
+        for system, entity, source_id, canonical_id in self.pending_links:
+            xref.link(session, system, entity, source_id, canonical_id)
         self.pending_links.clear()
 
 
 class DeliveryContext(StoreContext):
     """A :class:`connectors.sdk.OutboundContext`: store look-ups plus the satellite client."""
 
-    def __init__(self, session: Session, system: str, client: httpx.Client, event_id: str) -> None:
+    def __init__(
+        self, session: Session, system: str, client: httpx.Client, event_id: str,
+        event_time: datetime,
+    ) -> None:
         super().__init__(session, system, defer_writes=True)
         self._client = client
         self._event_id = event_id
+        self._event_time = event_time
 
     @property
     def client(self) -> httpx.Client:
@@ -91,6 +127,11 @@ class DeliveryContext(StoreContext):
     def event_id(self) -> str:
         """Id of the event being delivered."""
         return self._event_id
+
+    @property
+    def event_time(self) -> datetime:
+        """When the delivered event happened."""
+        return self._event_time
 
     def idempotency_key(self, step: str = "") -> str:
         """The event id, suffixed with ``step`` when one event makes several writes."""

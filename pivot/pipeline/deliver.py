@@ -10,13 +10,16 @@ then the event ids are marked processed; offsets are committed last.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from kafka.consumer.fetcher import ConsumerRecord
 
 from canonical_model.events import UnknownEventType, parse_event
-from connectors.sdk.base import Connector, DeliveryFailure
+from connectors.sdk.base import Connector, DeliveryFailure, Outbound
 from observability.metrics import Outcome, PivotMetrics, Stage
 from observability.tracing import consumer_span
 from pivot.bus import topics
@@ -26,18 +29,51 @@ from pivot.errors import ContractViolation, PivotError
 from pivot.pipeline import canonical
 from pivot.pipeline.context import DeliveryContext
 from pivot.pipeline.dlq import dead_letter
+from pivot.pipeline.survivorship import Survivorship
 from pivot.store import Store, idempotency, outbox
 
 log = logging.getLogger(__name__)
+
+#: Rank of events without a priority: after every ranked one.
+_LAST = 1_000
+
+
+Parsed = tuple[ConsumerRecord, Envelope | None, PivotError | None]
+
+
+def most_urgent_first(envelopes: list[Parsed], outbound: Mapping[str, Outbound[Any]]) -> list[Parsed]:
+    """Reorder a batch by the rank of each key's most urgent event; per-key order is kept.
+
+    Ranks come from the outbound rows' ``priority`` (lower first); a key without a ranked
+    event goes last. Offsets are committed after the whole batch, so reordering is safe.
+    """
+    ranks: dict[tuple[int, bytes | None], int] = {}
+    for record, env, _ in envelopes:
+        row = outbound.get(env.type) if env is not None else None
+        if env is None or row is None or row.priority is None:
+            continue
+        try:
+            data = json.loads(env.data)
+            rank = row.priority(data) if isinstance(data, dict) else _LAST
+        except ValueError:
+            rank = _LAST
+        key = (record.partition, record.key)
+        ranks[key] = min(ranks.get(key, rank), rank)
+    if not ranks:
+        return envelopes
+    # A stable sort on a per-key rank never swaps two records of the same key.
+    return sorted(envelopes, key=lambda e: ranks.get((e[0].partition, e[0].key), _LAST))
 
 
 class DeliverProcessor:
     """Batch handler of the canonical topics a connector delivers."""
 
     def __init__(
-        self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics
+        self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics,
+        survivorship: Survivorship | None = None,
     ) -> None:
         self.connector = connector
+        self.survivorship = survivorship
         self.store = store
         self.producer = producer
         self.metrics = metrics
@@ -52,22 +88,30 @@ class DeliverProcessor:
         """Process one polled batch."""
         started = time.perf_counter()
         name = self.connector.name
-        envelopes: list[tuple[ConsumerRecord, Envelope | None, PivotError | None]] = []
+        envelopes: list[Parsed] = []
         for record in records:
             try:
                 env = Envelope.from_kafka(record.key, record.value, record.headers)
                 envelopes.append((record, env, None))
             except EnvelopeError as exc:
                 envelopes.append((record, None, exc))
+        envelopes = most_urgent_first(envelopes, self.connector.outbound)
         wanted = [env.id for _, env, _ in envelopes if env and env.type in self.connector.outbound]
         with self.store.read_session() as session:
             done = idempotency.seen(session, self.consumer_name, wanted)
 
         futures = []
         delivered: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = []
         published: list[canonical.Staged] = []
+        own_source = canonical.connector_source(name)
         for record, env, error in envelopes:
             if env is not None and env.type not in self.connector.outbound:
+                continue
+            if (env is not None and env.source == own_source and env.id not in done
+                    and not self.connector.outbound[env.type].from_self):
+                skipped.append((env.id, env.type))  # the satellite's own change: no echo
+                done.add(env.id)
                 continue
             headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or [])}
             with consumer_span(record.topic, headers, group=self.group, partition=record.partition,
@@ -92,13 +136,17 @@ class DeliverProcessor:
                 delivered.append((env.id, env.type))
                 self._observe_latency(env)
         self.producer.wait(futures)
-        if delivered:
+        if delivered or skipped:
             with self.store.session() as session:
                 outbox.mark_published(session, [item.event_id for item in published])
                 for eid, _ in delivered:
                     idempotency.mark(session, self.consumer_name, eid, Outcome.OK)
+                for eid, _ in skipped:
+                    idempotency.mark(session, self.consumer_name, eid, Outcome.SKIPPED)
         for _, event_type in delivered:
             self.metrics.events_out.labels(name, event_type, Outcome.OK).inc()
+        for _, event_type in skipped:
+            self.metrics.events_out.labels(name, event_type, Outcome.SKIPPED).inc()
         for item in published:
             self.metrics.published.labels(name, item.entity).inc()
         elapsed = (time.perf_counter() - started) / max(1, len(records))
@@ -111,7 +159,8 @@ class DeliverProcessor:
         except (UnknownEventType, ValueError) as exc:
             raise DeliveryFailure(ContractViolation(f"{env.type}: {exc}"), 1) from exc
         with self.store.read_session() as session:
-            ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id)
+            ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id,
+                                  env.time)
             produced = self.connector.deliver(event, ctx)
         carried = canonical.carried_headers(env.headers)
         with self.store.session() as session:
@@ -119,7 +168,7 @@ class DeliverProcessor:
             staged = canonical.stage(
                 session, produced, connector=self.connector.name,
                 mapping_version=self.connector.mapping_version, origin_id=env.id,
-                headers=carried,
+                headers=carried, survivorship=self.survivorship,
             )
         return staged
 

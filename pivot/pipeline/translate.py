@@ -23,6 +23,7 @@ from pivot.errors import PivotError
 from pivot.pipeline import canonical
 from pivot.pipeline.context import StoreContext
 from pivot.pipeline.dlq import dead_letter
+from pivot.pipeline.survivorship import Survivorship
 from pivot.store import Store, journal, outbox
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,11 @@ class TranslateProcessor:
     """Batch handler of a connector's raw topic."""
 
     def __init__(
-        self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics
+        self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics,
+        survivorship: Survivorship | None = None,
     ) -> None:
         self.connector = connector
+        self.survivorship = survivorship
         self.store = store
         self.producer = producer
         self.metrics = metrics
@@ -64,7 +67,7 @@ class TranslateProcessor:
                             session, result.events, connector=name,
                             mapping_version=self.connector.mapping_version,
                             origin_id=result.source_event_id or raw.id,
-                            source_id=raw.key, headers=keep,
+                            source_id=raw.key, headers=keep, survivorship=self.survivorship,
                         ))
                         counted.extend((e.entity_model.kind, e.event_type) for e in result.events)
                         translated.append(raw.id)
