@@ -44,7 +44,6 @@ from connectors.ai_triage.lexicon import (
     Cue,
 )
 from connectors.ai_triage.normalize import normalize
-from connectors.ai_triage.settings import get_triage_settings
 
 _HERE = Path(__file__).parent
 DATA_DIR = _HERE / "data"
@@ -270,6 +269,8 @@ class Classifier:
         self, text: str, *, id: str | None = None, review_threshold: float | None = None
     ) -> TriageResult:
         """Triage one message (see :func:`classify`)."""
+        from connectors.ai_triage.settings import get_triage_settings  # keeps the package import light
+
         threshold = get_triage_settings().review_threshold if review_threshold is None else review_threshold
         norm = normalize(text)
         hits = find_cues(norm)

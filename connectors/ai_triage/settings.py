@@ -1,9 +1,9 @@
-"""Settings of the AI services: the triage review threshold and the optional LLM endpoint.
+"""Settings of the AI services: the triage review threshold, the optional LLM endpoint, the connector.
 
 Variables: ``PIVOT_AI_TRIAGE_REVIEW_THRESHOLD``, ``PIVOT_AI_CERTIFICATE_REVIEW_THRESHOLD``, and for
 the optional LLM backend ``PIVOT_LLM_BASE_URL``, ``PIVOT_LLM_MODEL``, ``PIVOT_LLM_API_KEY``,
 ``PIVOT_LLM_TIMEOUT_S``. Without ``PIVOT_LLM_BASE_URL`` and ``PIVOT_LLM_MODEL`` everything runs
-offline.
+offline. The bus connector (:class:`AiTriageSettings`) reads ``PIVOT_CONNECTOR_AI_TRIAGE_*``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.sdk.settings import ConnectorSettings
 
 
 class AiSettings(BaseSettings):
@@ -65,3 +67,14 @@ def get_triage_settings() -> AiSettings:
 def get_llm_settings() -> LLMSettings:
     """The LLM settings, read from the environment at each call (cheap; lets tests set them)."""
     return LLMSettings()
+
+
+class AiTriageSettings(ConnectorSettings):
+    """``PIVOT_CONNECTOR_AI_TRIAGE_*``: the triage connector on the bus.
+
+    It calls no satellite: the inherited ``base_url`` and timeouts are unused. What the triage
+    decides is set by :class:`AiSettings` (review threshold) and :class:`LLMSettings` (the
+    optional LLM backend), shared with ``pivot ai triage``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_CONNECTOR_AI_TRIAGE_", extra="ignore")

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from canonical_model.events import InterventionCreated, RequestReceived
-from connectors.chatbot.mapping import acknowledge_request, map_message, notify_intervention
+from canonical_model.events import (
+    InsuranceCertificateRejected,
+    InterventionCompleted,
+    InterventionCreated,
+    InterventionScheduled,
+    RequestReceived,
+)
+from connectors.chatbot.mapping import (
+    acknowledge_request,
+    map_message,
+    notify_certificate,
+    notify_completed,
+    notify_intervention,
+    notify_scheduled,
+)
 from connectors.chatbot.payloads import MessageCreated
 from connectors.sdk import Connector, ConnectorSettings, Inbound, Outbound
 
@@ -17,7 +30,7 @@ class ChatbotSettings(ConnectorSettings):
 
 
 class ChatbotConnector(Connector):
-    """Tenant messages in; acknowledgements and status notices out."""
+    """Tenant messages in; acknowledgements, status notices and reminders out."""
 
     name = "chatbot"
     settings_class = ChatbotSettings
@@ -28,4 +41,8 @@ class ChatbotConnector(Connector):
     outbound = {
         RequestReceived.event_type: Outbound(RequestReceived, acknowledge_request),
         InterventionCreated.event_type: Outbound(InterventionCreated, notify_intervention),
+        InterventionScheduled.event_type: Outbound(InterventionScheduled, notify_scheduled),
+        InterventionCompleted.event_type: Outbound(InterventionCompleted, notify_completed),
+        InsuranceCertificateRejected.event_type: Outbound(InsuranceCertificateRejected,
+                                                          notify_certificate),
     }

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from canonical_model import Channel, RequestStatus
-from canonical_model.events import CanonicalEvent, InterventionCreated, RequestReceived
-from connectors.chatbot.payloads import MessageCreated
+from canonical_model import Channel, Intervention, RequestStatus
+from canonical_model.events import (
+    CanonicalEvent,
+    InsuranceCertificateRejected,
+    InterventionCompleted,
+    InterventionCreated,
+    InterventionScheduled,
+    RequestReceived,
+)
+from connectors.chatbot.payloads import MessageCreated, User
 from connectors.sdk.context import MappingContext, OutboundContext
 from pivot.errors import MappingError
 from pivot.http import IDEMPOTENCY_HEADER, raise_for_status
@@ -19,12 +26,35 @@ def request_reference(canonical_id: str) -> str:
     return "DEM-" + canonical_id.rsplit("_", 1)[-1][:8].upper()
 
 
+#: The ERP's system name in the xref: the tenant reference a user gives is the ERP's.
+ERP = "erp"
+
+
+def tenant_of(user: User, ctx: MappingContext) -> str:
+    """Canonical tenant of a chatbot user.
+
+    A user already known keeps their tenant; a new user who gave their ERP tenant reference
+    is linked to that tenant's golden record; anyone else gets a tenant record of their own,
+    which a data steward may later merge into the ERP's (``pivot xref merge``).
+    """
+    known = ctx.lookup("tenant", user.id)
+    if known is not None:
+        return known
+    if user.erp_tenant_ref:
+        erp_tenant = ctx.lookup("tenant", user.erp_tenant_ref, system=ERP)
+        if erp_tenant is not None:
+            return ctx.link("tenant", user.id, erp_tenant)
+    return ctx.canonical_id("tenant", user.id)
+
+
 def map_message(payload: MessageCreated, ctx: MappingContext) -> list[CanonicalEvent]:
-    """A tenant's message becomes a received tenant request."""
+    """A tenant's message becomes a received tenant request, on the lot the tenant rents."""
+    tenant_id = tenant_of(payload.user, ctx)
     return [
         RequestReceived(
             id=ctx.canonical_id("request", payload.message.id),
-            tenant_id=ctx.canonical_id("tenant", payload.user.id),
+            tenant_id=tenant_id,
+            lot_id=ctx.lot_of_tenant(tenant_id, payload.message.sent_at.date()),
             channel=CHANNELS[payload.conversation.channel],
             text=payload.message.text,
             received_at=payload.message.sent_at,
@@ -41,6 +71,17 @@ def _reply(ctx: OutboundContext, conversation: str, text: str, kind: str, refere
         headers={IDEMPOTENCY_HEADER: ctx.idempotency_key()},
     )
     raise_for_status(response)
+
+
+def _chatbot_conversation(event: Intervention, ctx: OutboundContext) -> str | None:
+    """The conversation of the chatbot request an intervention answers, or None."""
+    if not event.request_id or ctx.source_id("request", event.request_id) is None:
+        return None  # the intervention does not answer a chatbot request
+    request = ctx.golden(event.request_id)
+    conversation = request.get("conversation_ref") if request else None
+    if not conversation:
+        raise MappingError(f"request {event.request_id} has no conversation to notify")
+    return str(conversation)
 
 
 def acknowledge_request(event: RequestReceived, ctx: OutboundContext) -> None:
@@ -60,12 +101,9 @@ def acknowledge_request(event: RequestReceived, ctx: OutboundContext) -> None:
 
 def notify_intervention(event: InterventionCreated, ctx: OutboundContext) -> None:
     """Tell the tenant an intervention was opened for their request."""
-    if not event.request_id or ctx.source_id("request", event.request_id) is None:
-        return  # the intervention does not answer a chatbot request
-    request = ctx.golden(event.request_id)
-    conversation = request.get("conversation_ref") if request else None
-    if not conversation:
-        raise MappingError(f"request {event.request_id} has no conversation to notify")
+    conversation = _chatbot_conversation(event, ctx)
+    if conversation is None or event.request_id is None:
+        return
     reference = request_reference(event.request_id)
     _reply(
         ctx, conversation,
@@ -73,3 +111,54 @@ def notify_intervention(event: InterventionCreated, ctx: OutboundContext) -> Non
         "L'entreprise vous contactera pour convenir d'un rendez-vous.",
         "status", reference,
     )
+
+
+def notify_scheduled(event: InterventionScheduled, ctx: OutboundContext) -> None:
+    """Tell the tenant when the contractor comes."""
+    conversation = _chatbot_conversation(event, ctx)
+    if conversation is None or event.request_id is None:
+        return
+    reference = request_reference(event.request_id)
+    when = event.scheduled_for.strftime("%d/%m/%Y à %Hh%M") if event.scheduled_for else "bientôt"
+    _reply(ctx, conversation,
+           f"Pour votre demande {reference}, l'intervention « {event.title} » est programmée "
+           f"le {when} (heure de Paris). Merci de prévoir un accès au logement.",
+           "status", reference)
+
+
+def notify_completed(event: InterventionCompleted, ctx: OutboundContext) -> None:
+    """Tell the tenant the work is done, and whether part of it is recharged to them."""
+    conversation = _chatbot_conversation(event, ctx)
+    if conversation is None or event.request_id is None:
+        return
+    reference = request_reference(event.request_id)
+    text = f"L'intervention « {event.title} » pour votre demande {reference} est terminée."
+    if event.rechargeable_to_tenant and event.cost is not None:
+        amount = f"{event.cost:.2f}".replace(".", ",")
+        text += (f" Elle est à la charge du locataire : {amount} € figureront sur votre "
+                 "prochain avis d'échéance.")
+    _reply(ctx, conversation, text, "status", reference)
+
+
+#: What the tenant is told for each reason a certificate is refused.
+CERTIFICATE_PROBLEMS = {
+    "expired": "votre attestation d'assurance habitation est expirée",
+    "mismatch": "votre attestation d'assurance ne correspond pas à votre logement ou à votre bail",
+    "missing": "nous n'avons pas reçu votre attestation d'assurance habitation",
+}
+
+
+def notify_certificate(event: InsuranceCertificateRejected, ctx: OutboundContext) -> None:
+    """Tell the tenant what is wrong with their home-insurance certificate."""
+    user = ctx.source_id("tenant", event.tenant_id) if event.tenant_id else None
+    if user is None:
+        return  # the tenant does not use the chatbot
+    problem = CERTIFICATE_PROBLEMS.get(event.status.value, "votre attestation d'assurance est refusée")
+    response = ctx.client.post(
+        f"/api/v1/users/{user}/notifications",
+        json={"text": f"Bonjour, {problem}. L'assurance habitation est obligatoire : merci de nous "
+                      "envoyer une attestation à jour en réponse à ce message.",
+              "kind": "reminder", "reference": event.id},
+        headers={IDEMPOTENCY_HEADER: ctx.idempotency_key()},
+    )
+    raise_for_status(response)

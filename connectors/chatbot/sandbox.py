@@ -9,6 +9,9 @@ Endpoints (faults apply to ``/api/*`` only):
 
 * ``POST /api/v1/conversations/{conversation_id}/replies`` — the hub's outbound call
   (``Idempotency-Key`` required): 201 on first application, 200 with the same body on replay;
+* ``POST /api/v1/users/{user_id}/notifications`` — a message the hub sends a tenant out of any
+  conversation (a reminder: insurance certificate missing or expired); ``Idempotency-Key``
+  required, 201 then 200 on replay (404 ``unknown_user``);
 * ``GET /api/v1/conversations/{conversation_id}`` — a conversation with messages and replies;
 * ``GET /api/v1/users/{user_id}`` — a chatbot user (tenant) profile;
 * ``POST /sandbox/simulate`` — generate tenant messages and push them to
@@ -142,6 +145,16 @@ class ReplyIn(BaseModel):
     reference: str | None = Field(default=None, max_length=128)
 
 
+class NotificationIn(BaseModel):
+    """Body of ``POST /api/v1/users/{user_id}/notifications``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4096)
+    kind: Literal["reminder", "information"]
+    reference: str | None = Field(default=None, max_length=128)
+
+
 def _ascii_slug(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if c.isalnum() and c.isascii()).lower()
@@ -269,6 +282,7 @@ class ChatbotState(SandboxState):
         self.conversations: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []
         self.replies: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
         self._rng = random.Random(f"chatbot-messages:{seed}")
         self._jitter = random.Random()
         self._reply_seq = 0
@@ -465,6 +479,24 @@ class ChatbotState(SandboxState):
             )
             return answer
 
+    def add_notification(self, key: str, user_id: str, note: NotificationIn) -> dict[str, Any]:
+        """Send a tenant a message out of any conversation (one application of the write).
+
+        Raises:
+            SandboxHTTPError: 404 when the user is unknown.
+
+        """
+        with self.lock:
+            if user_id not in self.tenants_by_id:
+                raise SandboxHTTPError(404, "unknown_user", f"no user {user_id!r}")
+            self._reply_seq += 1
+            now = time.time()
+            answer = {"id": f"ntf_{self._reply_seq:06d}", "user_id": user_id, "text": note.text,
+                      "kind": note.kind, "reference": note.reference,
+                      "created_at": utc_now_iso(now)}
+            self.notifications.append({**answer, "key": key, "received_ts": now})
+            return answer
+
     def conversation(self, conversation_id: str) -> dict[str, Any]:
         """Return a copy of a conversation with its messages and replies.
 
@@ -486,6 +518,7 @@ class ChatbotState(SandboxState):
             return {
                 "sent": copy.deepcopy(self.sent),
                 "replies": copy.deepcopy(self.replies),
+                "notifications": copy.deepcopy(self.notifications),
                 "tenants": len(self.tenants),
                 **super().snapshot(),
             }
@@ -539,6 +572,19 @@ def create_app(
             method="POST",
             path=f"/api/v1/conversations/{conversation_id}/replies",
             body=reply.model_dump(mode="json"),
+        )
+        return write_response(answer, applied, 201)
+
+    @app.post("/api/v1/users/{user_id}/notifications", status_code=201, tags=["api"])
+    def post_notification(
+        user_id: str, note: NotificationIn, idempotency_key: IdempotencyKeyHeader = None
+    ) -> JSONResponse:
+        answer, applied = state.apply_write(
+            idempotency_key,
+            lambda key: state.add_notification(key, user_id, note),
+            method="POST",
+            path=f"/api/v1/users/{user_id}/notifications",
+            body=note.model_dump(mode="json"),
         )
         return write_response(answer, applied, 201)
 

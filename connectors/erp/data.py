@@ -504,7 +504,10 @@ def generate_dataset(seed: int, lots: int) -> ErpDataset:
                     rent *= 1.08
                 charges = surface * rng.uniform(1.4, 2.4) + (surface * 0.25 if lift else 0.0)
                 notice = rng.random() < NOTICE_SHARE
-                notice_on = REFERENCE_DATE - timedelta(days=rng.randint(1, 40)) if notice else None
+                # A notice is given during the lease, never before it began (same draws either way).
+                notice_on = (
+                    max(start, REFERENCE_DATE - timedelta(days=rng.randint(1, 40))) if notice else None
+                )
                 lease_code = f"BAIL-{start.year}-{lease_seq:06d}"
                 data.leases.append(
                     {
