@@ -33,6 +33,8 @@ app.add_typer(connector_app, name="connector")
 dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(ai_app, name="ai")
+xref_app = typer.Typer(help="Cross-references of identifiers: look up, merge.", no_args_is_help=True)
+app.add_typer(xref_app, name="xref")
 
 console = Console(stderr=True)
 out = Console()
@@ -55,37 +57,44 @@ class FaultLevel(StrEnum):
     """Faults the demo injects."""
 
     none = "none"
+    light = "light"
     heavy = "heavy"
 
 
 @app.command()
 def demo(
     messages: Annotated[int, typer.Option(min=1, max=5_000, help="Tenant messages to send.")] = 40,
+    scale: Annotated[
+        int, typer.Option(min=20, max=50_000, help="Lots of the landlord's estate in the ERP.")
+    ] = 2000,
     seed: Annotated[
         int | None,
         typer.Option(help="Seed of the sandboxes' data (default 42 on a fresh store)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for every effect.")] = 45.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each step's effects.")] = 60.0,
     database_url: Annotated[
         str | None,
         typer.Option(help="Store URL; default PIVOT_DATABASE_URL, else a fresh SQLite file."),
     ] = None,
     faults: Annotated[
         FaultLevel,
-        typer.Option(help="heavy: a satellite outage, then 5xx, timeouts and malformed payloads."),
-    ] = FaultLevel.none,
+        typer.Option(help="light: some 5xx and malformed payloads; heavy: a satellite outage, "
+                          "then 5xx, timeouts and malformed payloads."),
+    ] = FaultLevel.light,
 ) -> None:
-    """Run the hub on embedded defaults and play tenant messages through it.
+    """Run the hub on embedded defaults and play a landlord's day through it.
 
-    Exits 0 only when every satellite's final state is what the messages imply.
+    ERP load, tenant messages, triage, interventions, billing, a lease notice, technical
+    updates, faults absorbed. Exits 0 only when every satellite's final state is what the
+    day's events imply.
     """
     from pivot.demo import DemoOptions, run_demo
 
     settings = _settings()
     _logging("ERROR")  # the demo reports what went wrong itself; warnings would garble it
     options = DemoOptions(
-        messages=messages, seed=seed, timeout_s=timeout,
+        messages=messages, scale=scale, seed=seed, timeout_s=timeout,
         database_url=database_url or os.environ.get("PIVOT_DATABASE_URL"), faults=faults.value,
     )
     if as_json:
@@ -103,6 +112,16 @@ def _print_report(report: object) -> None:
     from pivot.demo import DemoReport
 
     assert isinstance(report, DemoReport)
+    day = Table(title="The landlord's day", title_justify="left")
+    for column in ("step", "result", "seconds", "outcome"):
+        day.add_column(column)
+    for step in report.steps:
+        data = step.as_dict()
+        outcome = ", ".join(f"{k} {v}" for k, v in data.items()
+                            if k not in {"name", "ok", "seconds", "checks"})
+        day.add_row(step.name, "[green]ok[/]" if data["ok"] else "[red]FAILED[/]",
+                    f"{step.seconds:.1f}", outcome)
+    out.print(day)
     table = Table(title="Connectors", title_justify="left")
     for column in ("connector", "in", "out", "dlq"):
         table.add_column(column, justify="right" if column != "connector" else "left")
@@ -179,9 +198,10 @@ def worker(
         list[str] | None, typer.Option("--connector", "-c", help="Only these connectors.")
     ] = None,
 ) -> None:
-    """Run connectors' translate and deliver workers against PIVOT_KAFKA_BOOTSTRAP.
+    """Run connectors' translate and deliver workers (and pollers) against PIVOT_KAFKA_BOOTSTRAP.
 
-    SIGTERM finishes the current batch, commits its offsets and exits.
+    Polled satellites (the ERP) are read from their saved cursor by one poller each. SIGTERM
+    finishes the current batch, commits its offsets and exits.
     """
     from pivot.bus.consumer import stop_on_signals
     from pivot.errors import ConfigurationError
@@ -197,14 +217,21 @@ def worker(
         raise ConfigurationError(f"unknown connector(s): {', '.join(sorted(unknown))}")
     hub.prepare()
     loops = hub.loops(connector or None)
+    pollers = hub.pollers(connector or None)
     stop_on_signals(*loops)
     threads = [threading.Thread(target=loop.run, name=loop.group) for loop in loops]
     for thread in threads:
         thread.start()
-    out.print(f"{len(loops)} workers running on {settings.kafka.bootstrap}")
+    hub.ingestion.start()
+    for poller in pollers:
+        poller.start()
+    out.print(f"{len(loops)} workers running, {len(pollers)} poller(s), on "
+              f"{settings.kafka.bootstrap}")
     for thread in threads:
         while thread.is_alive():
             thread.join(0.5)
+    for poller in pollers:
+        poller.stop()
     hub.close()
 
 
@@ -325,6 +352,55 @@ def _wait_for_signal() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
+
+
+@xref_app.command("lookup")
+def xref_lookup(
+    system: Annotated[str, typer.Argument(help="Source system (erp, ublo, urbest, chatbot, rpls…).")],
+    entity: Annotated[str, typer.Argument(help="Entity kind (tenant, lot, lease…).")],
+    source_id: Annotated[str, typer.Argument(help="The system's own id.")],
+) -> None:
+    """Show the canonical id of a source id and every id each system has for it."""
+    from sqlalchemy import select
+
+    from pivot.store import Store, xref
+    from pivot.store.tables import Xref
+
+    store = Store(_settings().store.database_url)
+    store.migrate()
+    with store.read_session() as session:
+        canonical_id = xref.lookup(session, system, entity, source_id)
+        if canonical_id is None:
+            raise PivotError(f"{system} {entity} {source_id!r} is not in the xref")
+        rows = session.scalars(select(Xref).where(Xref.canonical_id == canonical_id)
+                               .order_by(Xref.id)).all()
+        absorbed = xref.absorbed_into(session, canonical_id)
+    table = Table(title=canonical_id, title_justify="left")
+    for column in ("system", "source id", "since", "until"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.system, row.source_id, f"{row.valid_from:%Y-%m-%d}",
+                      f"{row.valid_to:%Y-%m-%d}" if row.valid_to else "")
+    out.print(table)
+    if absorbed:
+        out.print("merged into it: " + ", ".join(absorbed))
+
+
+@xref_app.command("merge")
+def xref_merge(
+    survivor: Annotated[str, typer.Argument(help="Canonical id of the tenant that stays.")],
+    absorbed: Annotated[str, typer.Argument(help="Canonical id of the tenant merged into it.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the merge record).")] = "data steward",
+) -> None:
+    """Merge two tenant records found to be the same person; publish tenant.merged."""
+    from pivot.stewardship import merge_tenants
+
+    hub = _ops_hub()
+    try:
+        merge_tenants(hub, survivor, absorbed, reason)
+    finally:
+        hub.close()
+    out.print(f"{absorbed} now redirects to {survivor}")
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
-"""The whole hub on one machine: broker, store, API, workers and sandbox satellites.
+"""The whole hub on one machine: broker, store, API, workers, pollers and sandbox satellites.
 
-Used by ``pivot demo`` and by the end-to-end tests, so both exercise the same wiring.
+Used by ``pivot demo`` and by the end-to-end tests, so both exercise the same wiring. Every
+installed connector runs; those with a sandbox satellite (:mod:`pivot.sandboxes`) are pointed
+at it, the others (the AI services) need none.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.chatbot import ChatbotConnector, ChatbotSettings
-from connectors.chatbot import sandbox as chatbot_sandbox
-from connectors.urbest import UrbestConnector, UrbestSettings
-from connectors.urbest import sandbox as urbest_sandbox
+from connectors.sdk.base import Connector
+from connectors.sdk.registry import available
 from observability.metrics import PivotMetrics
 from pivot.api import create_app
 from pivot.broker import EmbeddedBroker, kafka_bootstrap
 from pivot.bus.consumer import ConsumerLoop, run_in_thread, wait_all_assigned
 from pivot.hub import Hub
+from pivot.polling import Poller
+from pivot.sandboxes import SandboxOptions, build_sandboxes
 from pivot.serving import ServerThread, free_port
 from pivot.settings import PivotSettings
 from pivot.store import Store
@@ -32,8 +34,10 @@ class Stack:
 
     hub: Hub
     api_url: str
+    #: Base URL of each sandbox satellite, by connector name.
     sandboxes: dict[str, str]
     loops: list[ConsumerLoop]
+    pollers: list[Poller]
     broker: EmbeddedBroker | None
 
 
@@ -49,58 +53,67 @@ def _started(*servers: ServerThread) -> Iterator[None]:
             server.stop()
 
 
+def _connectors(urls: dict[str, str], overrides: dict[str, dict[str, Any]]) -> dict[str, Connector]:
+    connectors = {}
+    for name, cls in available().items():
+        options = dict(overrides.get(name, {}))
+        if name in urls:
+            options.setdefault("base_url", urls[name])
+        connectors[name] = cls(cls.settings_class(**options))
+    return connectors
+
+
 @contextlib.contextmanager
 def running_stack(
     settings: PivotSettings,
     database_url: str,
     *,
     seed: int = 42,
+    lots: int = 2000,
     metrics: PivotMetrics | None = None,
     progress: Progress = lambda _m: None,
     connector_settings: dict[str, dict[str, Any]] | None = None,
+    start_pollers: bool = True,
 ) -> Iterator[Stack]:
     """Start everything, wait until the workers joined their groups, stop it all on exit.
 
-    ``connector_settings`` overrides connector settings by name (e.g. fewer retry attempts).
+    ``connector_settings`` overrides connector settings by name (e.g. fewer retry attempts);
+    ``start_pollers=False`` leaves the polled satellites (the ERP) unread until the caller
+    polls them (:meth:`pivot.polling.Poller.catch_up`).
     """
-    overrides = connector_settings or {}
     with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, broker):
         progress(f"broker: {bootstrap}" + (" (embedded)" if broker else ""))
         api_port = free_port()
-        urbest = ServerThread(urbest_sandbox.create_app(seed=seed), name="sandbox-urbest")
-        chatbot = ServerThread(
-            chatbot_sandbox.create_app(
-                seed=seed, hub_url=f"http://127.0.0.1:{api_port}",
-                webhook_secret=settings.api.webhook_secret.get_secret_value(),
-            ),
-            name="sandbox-chatbot",
-        )
-        with _started(urbest, chatbot):
-            hub = Hub(
-                settings, bootstrap, store=Store(database_url), metrics=metrics,
-                connectors={
-                    "chatbot": ChatbotConnector(
-                        ChatbotSettings(base_url=chatbot.url, **overrides.get("chatbot", {}))),
-                    "urbest": UrbestConnector(
-                        UrbestSettings(base_url=urbest.url, **overrides.get("urbest", {}))),
-                },
-            )
+        apps = build_sandboxes(SandboxOptions(
+            seed=seed, lots=lots, hub_url=f"http://127.0.0.1:{api_port}",
+            webhook_secret=settings.api.webhook_secret.get_secret_value(),
+        ))
+        servers = {name: ServerThread(app, name=f"sandbox-{name}") for name, app in apps.items()}
+        with _started(*servers.values()):
+            urls = {name: server.url for name, server in servers.items()}
+            hub = Hub(settings, bootstrap, store=Store(database_url), metrics=metrics,
+                      connectors=_connectors(urls, connector_settings or {}))
             try:
                 hub.prepare()
                 progress("store migrated, topics created")
                 api = ServerThread(create_app(hub), port=api_port, name="hub-api")
                 with _started(api):
-                    progress(f"hub API {api.url}; sandboxes chatbot {chatbot.url}, "
-                             f"urbest {urbest.url}")
+                    progress(f"hub API {api.url}; sandboxes "
+                             + ", ".join(f"{n} {u}" for n, u in urls.items()))
                     loops = hub.loops()
                     threads = [run_in_thread(loop) for loop in loops]
+                    pollers = hub.pollers()
                     try:
                         if not wait_all_assigned(loops, timeout_s=30):
                             raise RuntimeError("workers did not join their groups in 30 s")
                         progress(f"{len(loops)} workers joined their consumer groups")
-                        yield Stack(hub, api.url, {"chatbot": chatbot.url, "urbest": urbest.url},
-                                    loops, broker)
+                        if start_pollers:
+                            for poller in pollers:
+                                poller.start()
+                        yield Stack(hub, api.url, urls, loops, pollers, broker)
                     finally:
+                        for poller in pollers:
+                            poller.stop()
                         for loop in loops:
                             loop.stop()
                         for thread in threads:

@@ -1,4 +1,4 @@
-"""End to end on real Kafka protocol, a real store and real HTTP: chatbot → hub → urbest."""
+"""End to end on real Kafka protocol, a real store and real HTTP: chatbot → hub → AI triage → urbest."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def stack(store_url: str, topic_suffix: str) -> Any:
     # test's satellite ids (and so its event ids) apart from the other tests'.
     settings = PivotSettings(kafka=KafkaSettings(bootstrap=None))
     with running_stack(settings, store_url, seed=int(topic_suffix[:6], 16),
-                       metrics=PivotMetrics(CollectorRegistry())) as running:
+                       metrics=PivotMetrics(CollectorRegistry()), lots=40, start_pollers=False) as running:
         yield running
 
 
@@ -84,8 +84,10 @@ def test_tenant_messages_become_one_intervention_each(stack: Stack) -> None:
             record_ = golden.get(session, canonical)
             assert record_ is not None and record_.data["request_id"] == request_id
             lineage = golden.history(session, request_id)
-            assert [v.source_system for v in lineage] == ["chatbot"]
-            assert lineage[0].event_type == "fr.pivot.request.received.v1"
+            # received from the chatbot, then triaged by the AI (which urbest acted on)
+            assert [v.source_system for v in lineage] == ["chatbot", "ai_triage"]
+            assert [v.event_type for v in lineage] == ["fr.pivot.request.received.v1",
+                                                       "fr.pivot.request.triaged.v1"]
 
 
 def test_bad_payload_is_dead_lettered_and_the_partition_moves_on(

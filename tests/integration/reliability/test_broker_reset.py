@@ -32,7 +32,7 @@ def broker() -> Iterator[EmbeddedBroker]:
 def stack(broker: EmbeddedBroker, store_url: str, topic_suffix: str) -> Iterator[Stack]:
     settings = PivotSettings(kafka=KafkaSettings(bootstrap=broker.bootstrap, recovery_check_s=0.5))
     with running_stack(settings, store_url, seed=int(topic_suffix[:6], 16),
-                       metrics=PivotMetrics(CollectorRegistry())) as running:
+                       metrics=PivotMetrics(CollectorRegistry()), lots=40, start_pollers=False) as running:
         yield running
 
 

@@ -30,7 +30,7 @@ def stack(store_url: str, topic_suffix: str) -> Iterator[Stack]:
     settings = PivotSettings(kafka=KafkaSettings(bootstrap=None),
                              api=ApiSettings(api_keys={READER["X-API-Key"]: ["dlq:read"]}))
     with running_stack(settings, store_url, seed=int(topic_suffix[:6], 16),
-                       metrics=PivotMetrics(CollectorRegistry()),
+                       metrics=PivotMetrics(CollectorRegistry()), lots=40, start_pollers=False,
                        connector_settings={"urbest": FAST_RETRIES}) as running:
         yield running
 

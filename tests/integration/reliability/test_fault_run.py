@@ -25,7 +25,7 @@ FLAKY = {"max_attempts": 8, "initial_wait_s": 0.005, "max_wait_s": 0.05, "timeou
 def stack(tmp_path: Path) -> Iterator[Stack]:
     settings = PivotSettings(kafka=KafkaSettings(bootstrap=None))
     with running_stack(settings, f"sqlite:///{tmp_path / 'pivot.db'}", seed=5,
-                       metrics=PivotMetrics(CollectorRegistry()),
+                       metrics=PivotMetrics(CollectorRegistry()), lots=40, start_pollers=False,
                        connector_settings={"urbest": FLAKY}) as running:
         yield running
 

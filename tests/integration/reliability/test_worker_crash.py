@@ -59,7 +59,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "pivot", "worker"], cwd=ROOT, env=env,
+    connectors = ["-c", "chatbot", "-c", "ai_triage", "-c", "urbest"]
+    return subprocess.Popen([sys.executable, "-m", "pivot", "worker", *connectors], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
