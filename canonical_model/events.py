@@ -377,6 +377,21 @@ class RequestTriaged(TenantRequest, CanonicalEvent):
     """Version of the triage model or rule set (`human` for a manual triage)."""
 
 
+class RequestAnswered(TenantRequest, CanonicalEvent):
+    """A tenant's question was answered (by the assistant or an agent), or handed to a person."""
+
+    event_type = "fr.pivot.request.answered.v1"
+
+    answer: str = pii(PIIClass.SENSITIVE, min_length=1, max_length=4000)
+    """The answer sent to the tenant (may quote their own records)."""
+    answer_sources: list[str] = Field(default_factory=list)
+    """What the answer rests on: FAQ entries, golden records (ids)."""
+    handed_to_human: bool
+    """Whether the question was handed to an agent instead of answered."""
+    model_version: str = Field(min_length=1)
+    """Version of the assistant (`human` for an agent)."""
+
+
 class RequestUpdated(TenantRequest, CanonicalEvent):
     """A request changed (status, links, category corrected)."""
 

@@ -30,8 +30,10 @@ from canonical_model.entities.patrimoine import (
     Typology,
 )
 from canonical_model.entities.request import (
+    Attachment,
     Channel,
     RequestCategory,
+    RequestIntent,
     RequestStatus,
     TenantRequest,
     Urgency,
@@ -93,6 +95,7 @@ __all__ = [
     "REQUEST_TRANSITIONS",
     "TRANSITIONS",
     "Address",
+    "Attachment",
     "Building",
     "CertificateStatus",
     "Channel",
@@ -109,6 +112,7 @@ __all__ = [
     "Lot",
     "OccupancyStatus",
     "RequestCategory",
+    "RequestIntent",
     "RequestStatus",
     "Residence",
     "Tenant",

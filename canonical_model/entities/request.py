@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from canonical_model.base import CanonicalEntity, UtcDatetime
+from canonical_model.base import CanonicalEntity, CanonicalModel, UtcDatetime
 from canonical_model.pii import PIIClass, pii
 
 
@@ -57,6 +57,24 @@ class RequestStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class RequestIntent(StrEnum):
+    """Whether the tenant reports something to fix or asks something."""
+
+    REPORT = "report"
+    QUESTION = "question"
+
+
+class Attachment(CanonicalModel):
+    """A document sent with a request (a photo, an insurance certificate), kept by its channel."""
+
+    id: str = Field(min_length=1, max_length=200)
+    """The channel tool's id of the document (fetch it from that tool's API)."""
+    content_type: str = Field(min_length=1, max_length=100)
+    """MIME type, e.g. ``application/pdf``."""
+    filename: str | None = pii(PIIClass.SENSITIVE, default=None, max_length=255)
+    """File name as sent (may carry a name)."""
+
+
 class TenantRequest(CanonicalEntity):
     """A request or complaint from a tenant, whatever the channel."""
 
@@ -82,3 +100,7 @@ class TenantRequest(CanonicalEntity):
     """Canonical id of the intervention opened to answer it."""
     conversation_ref: str | None = Field(default=None, max_length=200)
     """Reference of the conversation in the channel's tool (chatbot session, email thread)."""
+    intent: RequestIntent = RequestIntent.REPORT
+    """A report (something to fix) or a question (to answer), once triaged."""
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    """Documents sent with the request."""

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from pivot.store.decisions import Decision
+
 
 class MappingContext(Protocol):
     """Identity services for a mapping, scoped to one connector's system."""
@@ -57,6 +59,10 @@ class MappingContext(Protocol):
         """Canonical id of the lot a tenant holds a lease on, on a day, or None."""
         ...
 
+    def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
+        """Golden records of ``entity`` whose top-level fields equal ``equals``, newest first."""
+        ...
+
 
 class OutboundContext(MappingContext, Protocol):
     """A mapping context plus what an outbound call needs."""
@@ -78,4 +84,8 @@ class OutboundContext(MappingContext, Protocol):
 
     def idempotency_key(self, step: str = "") -> str:
         """Idempotency key of a write: the event id, plus ``step`` when one event makes several."""
+        ...
+
+    def record_decision(self, decision: Decision) -> None:
+        """Keep an AI service's decision (model, version, inputs' hash, output) with the event."""
         ...

@@ -40,6 +40,7 @@ from connectors.sdk.base import Connector, DeliveryFailure
 from pivot import errors
 from pivot.bus.envelope import event_id
 from pivot.http import IDEMPOTENCY_HEADER
+from pivot.store.decisions import Decision
 
 _json_scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
                  | st.text(max_size=30))
@@ -105,6 +106,7 @@ class MemoryContext:
         self._client = client
         self._event_id = event_id
         self._event_time = event_time
+        self.decisions: list[Decision] = []
 
     @property
     def system(self) -> str:
@@ -177,6 +179,17 @@ class MemoryContext:
                 return cid
         return None
 
+
+    def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
+        """Fixture golden records of ``entity`` (id prefix) whose fields equal ``equals``."""
+        found = [dict(data) for cid, data in self.golden_records.items()
+                 if cid.startswith(f"{entity}_")
+                 and all(str(data.get(k)) == v for k, v in equals.items())]
+        return found[:limit]
+
+    def record_decision(self, decision: Decision) -> None:
+        """Keep the decision for the test to inspect."""
+        self.decisions.append(decision)
 
     def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
         """The lot of a fixture lease golden record held by ``tenant_id`` on ``on``."""

@@ -7,16 +7,19 @@ from datetime import date, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canonical_model.base import new_canonical_id
-from pivot.store import golden, tenancy, xref
+from pivot.store import decisions, golden, tenancy, xref
+from pivot.store.decisions import Decision
+from pivot.store.tables import GoldenRecord
 
 
 class StoreContext:
     """A :class:`connectors.sdk.MappingContext` over a store session, cached per batch.
 
-    With ``defer_writes`` the new links are kept in memory and written by :meth:`flush_links`
+    With ``defer_writes`` the new links are kept in memory and written by :meth:`flush`
     later, so no write transaction stays open while a satellite is being called.
     """
 
@@ -99,7 +102,15 @@ class StoreContext:
         ids = [survivor, *xref.absorbed_into(self.session, survivor)]
         return tenancy.lot_of_tenant(self.session, ids, on)
 
-    def flush_links(self, session: Session) -> None:
+    def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
+        """Golden records of ``entity`` whose top-level fields equal ``equals``, newest first."""
+        query = select(GoldenRecord.data).where(GoldenRecord.entity == entity)
+        for name, value in equals.items():
+            query = query.where(GoldenRecord.data[name].as_string() == value)
+        query = query.order_by(GoldenRecord.updated_at.desc()).limit(limit)
+        return [dict(data) for data in self.session.scalars(query)]
+
+    def flush(self, session: Session) -> None:
         """Write the deferred links in ``session``."""
         for system, entity, source_id, canonical_id in self.pending_links:
             xref.link(session, system, entity, source_id, canonical_id)
@@ -117,6 +128,7 @@ class DeliveryContext(StoreContext):
         self._client = client
         self._event_id = event_id
         self._event_time = event_time
+        self.pending_decisions: list[Decision] = []
 
     @property
     def client(self) -> httpx.Client:
@@ -136,3 +148,14 @@ class DeliveryContext(StoreContext):
     def idempotency_key(self, step: str = "") -> str:
         """The event id, suffixed with ``step`` when one event makes several writes."""
         return f"{self._event_id}:{step}" if step else self._event_id
+
+    def record_decision(self, decision: Decision) -> None:
+        """Keep an AI decision; written with the delivery's links, after the call."""
+        self.pending_decisions.append(decision)
+
+    def flush(self, session: Session) -> None:
+        """Write the deferred links and decisions in ``session``."""
+        super().flush(session)
+        for decision in self.pending_decisions:
+            decisions.record(session, self._event_id, decision)
+        self.pending_decisions.clear()

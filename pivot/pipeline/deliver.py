@@ -164,7 +164,7 @@ class DeliverProcessor:
             produced = self.connector.deliver(event, ctx)
         carried = canonical.carried_headers(env.headers)
         with self.store.session() as session:
-            ctx.flush_links(session)
+            ctx.flush(session)
             staged = canonical.stage(
                 session, produced, connector=self.connector.name,
                 mapping_version=self.connector.mapping_version, origin_id=env.id,

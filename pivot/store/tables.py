@@ -176,3 +176,22 @@ class PollCursor(Base):
     connector: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AiDecision(Base):
+    """One decision of an AI service: model, version, inputs' hash, output (AI Act traceability)."""
+
+    __tablename__ = "ai_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The event that asked for it: the same event decided again records nothing new.
+    event_id: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(128))
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    #: Canonical id of what was decided about (a request, a certificate).
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("event_id", "model", name="uq_ai_decision_event"),)

@@ -181,6 +181,18 @@ EVENT_SAMPLES: dict[str, dict[str, Any]] = {
     "fr.pivot.intervention.cancelled.v1": {**INTERVENTION, "status": "cancelled"},
     "fr.pivot.request.received.v1": REQUEST,
     "fr.pivot.request.triaged.v1": {**REQUEST, **_TRIAGE},
+    "fr.pivot.request.answered.v1": {
+        **REQUEST,
+        "category": "rent_charges",
+        "urgency": "normal",
+        "intent": "question",
+        "status": "resolved",
+        "answer": "Votre loyer est prélevé le 5 de chaque mois ; l'avis d'échéance est disponible "
+                  "dans votre espace locataire.",
+        "answer_sources": ["faq:paiement-loyer"],
+        "handed_to_human": False,
+        "model_version": "assistant-1",
+    },
     "fr.pivot.request.updated.v1": {
         **REQUEST,
         "category": "heating_hot_water",

@@ -131,7 +131,8 @@ def test_paths_are_computed_once_per_class(monkeypatch: pytest.MonkeyPatch) -> N
     assert redact(TenantRequest, {"text": "Odeur de gaz"})["text"] == REDACTED
     fields = pii_fields(TenantRequest)
     fields.clear()  # callers get their own copy
-    assert pii_fields(TenantRequest) == {"text": PIIClass.SENSITIVE}
+    assert pii_fields(TenantRequest) == {"text": PIIClass.SENSITIVE,
+                                         "attachments.filename": PIIClass.SENSITIVE}
 
 
 def test_pii_is_published_in_json_schema() -> None:

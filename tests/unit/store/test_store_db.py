@@ -46,7 +46,7 @@ def test_migrations_run_twice_and_create_the_tables(store_url: str) -> None:
         assert TABLES | {"alembic_version"} <= set(inspector.get_table_names())
         with second.engine.connect() as connection:
             versions_now = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions_now.scalars().all() == [_head_revision()] == ["0006"]
+            assert versions_now.scalars().all() == [_head_revision()] == ["0007"]
         uniques = {u["name"]: u["column_names"] for u in inspector.get_unique_constraints("xref")}
         assert uniques["uq_xref_source"] == ["system", "entity", "source_id"]
         versions = "golden_record_version"
@@ -125,7 +125,7 @@ def test_an_overlong_source_key_is_journaled_as_its_digest(store: Store) -> None
 
     key = "LOT-" + "9" * 400
     with store.session() as session:
-        first = journal.record(session, f"ing-{uuid.uuid4()}", "ublo", key, b"{}", 0.0)
-        second = journal.record(session, f"ing-{uuid.uuid4()}", "ublo", key, b"{}", 0.0)
+        first = journal.record(session, str(uuid.uuid4()), "ublo", key, b"{}", 0.0)
+        second = journal.record(session, str(uuid.uuid4()), "ublo", key, b"{}", 0.0)
     assert first.source_key == second.source_key
     assert first.source_key.startswith("sha256:") and len(first.source_key) <= journal.MAX_KEY

@@ -106,6 +106,6 @@ def test_two_stages_minting_for_one_source_id_at_once_agree(store: Store, ids: S
         from_webhook = StoreContext(session, "urbest").canonical_id(
             "intervention", ids.urbest_intervention)
     with store.session() as session:
-        deferred.flush_links(session)
+        deferred.flush(session)
         assert xref.lookup(session, "urbest", "intervention", ids.urbest_intervention) == from_webhook
     assert from_answer == from_webhook
