@@ -12,7 +12,8 @@ It replays the fixtures under ``contracts/connectors/<name>/``:
 * ``outbound/*.json`` — ``{"description", "event_type", "event", "context": {"xref": [[system,
   entity, source_id, canonical_id]], "golden": {id: data}}, "response": {"status", "json"},
   "expect": {"requests": [{"method", "path", "json"}], "emits": [types]}}``
-  (``json`` is a subset of the request body).
+  (``json`` is a subset of the request body; a response with ``"text"`` instead of ``"json"``
+  answers that raw body, with ``"content_type"``, ``text/plain`` by default: a document).
 
 and checks the events against the committed JSON Schemas, determinism (same input, same
 canonical and event ids), declared errors on negative cases, idempotency keys on every write,
@@ -362,6 +363,9 @@ class ConnectorContract:
 
         def answer(_request: httpx.Request) -> httpx.Response:
             status = next(statuses)
+            if "text" in response and status < 500:
+                return httpx.Response(status, text=response["text"], headers={
+                    "Content-Type": response.get("content_type", "text/plain; charset=utf-8")})
             return httpx.Response(status, json=response.get("json", {}) if status < 500 else {})
 
         with respx.mock(base_url=self.base_url, assert_all_called=False) as router:
