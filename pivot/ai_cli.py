@@ -141,7 +141,8 @@ def evaluate(
     ] = None,
     details: Annotated[bool, typer.Option(help="Also list the misread items (ids and files).")] = False,
 ) -> None:
-    """Measure the triage and the certificate reader on labelled sets (default: the shipped held-out ones)."""
+    """Measure the triage, the certificate reader and the assistant on the shipped labelled sets."""
+    from connectors.ai_assistant.evaluate import evaluate as evaluate_assistant
     from connectors.ai_insurance.evaluate import evaluate_certificates
     from connectors.ai_triage.evaluate import evaluate_triage
     from connectors.ai_triage.model import EVAL_PATH, MODEL_VERSION
@@ -150,6 +151,7 @@ def evaluate(
         metrics: dict[str, Any] = {
             **evaluate_triage(triage_set or EVAL_PATH),
             **evaluate_certificates(certificates_dir),
+            **evaluate_assistant(),
         }
     except (OSError, ValueError, KeyError) as exc:
         typer.echo(f"error: cannot evaluate: {exc}", err=True)
@@ -158,6 +160,7 @@ def evaluate(
     errors = {
         "triage.errors": metrics.pop("triage.errors"),
         "certificates.errors": metrics.pop("certificates.errors"),
+        "assistant.errors": metrics.pop("assistant.errors"),
     }
     if details:
         metrics.update(errors)

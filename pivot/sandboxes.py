@@ -20,6 +20,10 @@ from connectors.erp.data import ascii_slug
 from connectors.ublo import sandbox as ublo_sandbox
 from connectors.urbest import sandbox as urbest_sandbox
 
+#: Connectors whose satellite is another connector's sandbox: the certificate reader fetches
+#: the documents tenants sent from the chatbot's API.
+SHARED_SATELLITES = {"ai_insurance": "chatbot"}
+
 
 @dataclass(frozen=True)
 class SandboxOptions:

@@ -20,7 +20,7 @@ from pivot.broker import EmbeddedBroker, kafka_bootstrap
 from pivot.bus.consumer import ConsumerLoop, run_in_thread, wait_all_assigned
 from pivot.hub import Hub
 from pivot.polling import Poller
-from pivot.sandboxes import SandboxOptions, build_sandboxes
+from pivot.sandboxes import SHARED_SATELLITES, SandboxOptions, build_sandboxes
 from pivot.serving import ServerThread, free_port
 from pivot.settings import PivotSettings
 from pivot.store import Store
@@ -57,8 +57,9 @@ def _connectors(urls: dict[str, str], overrides: dict[str, dict[str, Any]]) -> d
     connectors = {}
     for name, cls in available().items():
         options = dict(overrides.get(name, {}))
-        if name in urls:
-            options.setdefault("base_url", urls[name])
+        satellite = SHARED_SATELLITES.get(name, name)
+        if satellite in urls:
+            options.setdefault("base_url", urls[satellite])
         connectors[name] = cls(cls.settings_class(**options))
     return connectors
 

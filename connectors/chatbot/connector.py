@@ -6,18 +6,22 @@ from pydantic_settings import SettingsConfigDict
 
 from canonical_model.events import (
     InsuranceCertificateRejected,
+    InsuranceCertificateValidated,
     InterventionCompleted,
     InterventionCreated,
     InterventionScheduled,
+    RequestAnswered,
     RequestReceived,
 )
 from connectors.chatbot.mapping import (
     acknowledge_request,
+    confirm_certificate,
     map_message,
     notify_certificate,
     notify_completed,
     notify_intervention,
     notify_scheduled,
+    send_answer,
 )
 from connectors.chatbot.payloads import MessageCreated
 from connectors.sdk import Connector, ConnectorSettings, Inbound, Outbound
@@ -42,7 +46,10 @@ class ChatbotConnector(Connector):
         RequestReceived.event_type: Outbound(RequestReceived, acknowledge_request),
         InterventionCreated.event_type: Outbound(InterventionCreated, notify_intervention),
         InterventionScheduled.event_type: Outbound(InterventionScheduled, notify_scheduled),
+        RequestAnswered.event_type: Outbound(RequestAnswered, send_answer),
         InterventionCompleted.event_type: Outbound(InterventionCompleted, notify_completed),
         InsuranceCertificateRejected.event_type: Outbound(InsuranceCertificateRejected,
                                                           notify_certificate),
+        InsuranceCertificateValidated.event_type: Outbound(InsuranceCertificateValidated,
+                                                           confirm_certificate),
     }

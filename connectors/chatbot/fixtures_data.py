@@ -30,10 +30,12 @@ CATEGORIES: tuple[str, ...] = (
     "neighbour_disturbance",
     "rent_charges",
     "administrative",
+    "other",
 )
 
 Urgency = Literal["urgent", "high", "normal"]
 Register = Literal["polite", "sms", "typos", "distressed"]
+Intent = Literal["report", "question"]
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,13 @@ class BankMessage:
     category: str
     urgency: Urgency
     register: Register
+    intent: Intent = "report"
 
 
-def _m(text: str, category: str, urgency: Urgency, register: Register) -> BankMessage:
-    return BankMessage(text=text, category=category, urgency=urgency, register=register)
+def _m(text: str, category: str, urgency: Urgency, register: Register,
+       intent: Intent = "report") -> BankMessage:
+    return BankMessage(text=text, category=category, urgency=urgency, register=register,
+                       intent=intent)
 
 
 MESSAGE_BANK: tuple[BankMessage, ...] = (
@@ -213,7 +218,7 @@ MESSAGE_BANK: tuple[BankMessage, ...] = (
     _m("Bonjour, pouvez-vous m'envoyer une attestation de loyer pour la CAF ?",
        "administrative", "normal", "polite"),
     _m("Bonjour, je souhaite donner mon préavis, je quitte le logement à la fin du mois "
-       "prochain. Quelle est la procédure ?", "administrative", "normal", "polite"),
+       "prochain. Quelle est la procédure ?", "administrative", "normal", "polite", "question"),
     _m("je me suis marié, je voudrais ajouter mon mari sur le bail", "administrative",
        "normal", "sms"),
     _m("Bonjour, suite à mon divorce je voudrais retirer le nom de mon ex-conjoint du bail.",
@@ -223,11 +228,21 @@ MESSAGE_BANK: tuple[BankMessage, ...] = (
     _m("Bonjour, je vous envoie mon attestation d'assurance habitation pour cette année.",
        "administrative", "normal", "polite"),
     _m("Je viens de perdre mon emploi et mes revenus ont changé, à qui dois-je le signaler ?",
-       "administrative", "normal", "polite"),
+       "administrative", "normal", "polite", "question"),
     _m("Je voudrais faire une demande de mutation pour un logement plus grand, nous sommes 5 "
        "dans un T2.", "administrative", "normal", "polite"),
     _m("comment je fait pour changer mon adresse mail sur mon espace locataire",
-       "administrative", "normal", "typos"),
+       "administrative", "normal", "typos", "question"),
+    # questions about the tenant's own records (the assistant answers them)
+    _m("Bonjour, où en est ma demande de réparation ? Je n'ai pas de nouvelles depuis la "
+       "semaine dernière.", "other", "normal", "polite", "question"),
+    _m("le plombier passe quand ?", "plumbing", "normal", "sms", "question"),
+    _m("Bonjour, mon attestation d'assurance a-t-elle bien été acceptée ?", "administrative",
+       "normal", "polite", "question"),
+    _m("quand a lieu la visite avant mon etat des lieux de sortie", "administrative", "normal",
+       "typos", "question"),
+    _m("Comment puis-je payer mon loyer par prélèvement ?", "rent_charges", "normal", "polite",
+       "question"),
 )
 
 #: Cities with social housing, each with the postcodes the sandbox draws from.

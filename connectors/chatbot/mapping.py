@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from canonical_model import Channel, Intervention, RequestStatus
+from canonical_model import Attachment, Channel, Intervention, RequestStatus
 from canonical_model.events import (
     CanonicalEvent,
     InsuranceCertificateRejected,
+    InsuranceCertificateValidated,
     InterventionCompleted,
     InterventionCreated,
     InterventionScheduled,
+    RequestAnswered,
     RequestReceived,
 )
 from connectors.chatbot.payloads import MessageCreated, User
@@ -60,6 +62,8 @@ def map_message(payload: MessageCreated, ctx: MappingContext) -> list[CanonicalE
             received_at=payload.message.sent_at,
             status=RequestStatus.RECEIVED,
             conversation_ref=payload.conversation.id,
+            attachments=[Attachment(id=a.id, content_type=a.content_type, filename=a.filename)
+                         for a in payload.message.attachments],
         )
     ]
 
@@ -113,6 +117,15 @@ def notify_intervention(event: InterventionCreated, ctx: OutboundContext) -> Non
     )
 
 
+def send_answer(event: RequestAnswered, ctx: OutboundContext) -> None:
+    """Send the tenant the answer to their question (or tell them an agent takes it over)."""
+    if ctx.source_id("request", event.id) is None:
+        return  # not a question asked through the chatbot
+    if not event.conversation_ref:
+        raise MappingError(f"request {event.id} has no conversation to answer")
+    _reply(ctx, event.conversation_ref, event.answer, "answer", request_reference(event.id))
+
+
 def notify_scheduled(event: InterventionScheduled, ctx: OutboundContext) -> None:
     """Tell the tenant when the contractor comes."""
     conversation = _chatbot_conversation(event, ctx)
@@ -159,6 +172,21 @@ def notify_certificate(event: InsuranceCertificateRejected, ctx: OutboundContext
         json={"text": f"Bonjour, {problem}. L'assurance habitation est obligatoire : merci de nous "
                       "envoyer une attestation à jour en réponse à ce message.",
               "kind": "reminder", "reference": event.id},
+        headers={IDEMPOTENCY_HEADER: ctx.idempotency_key()},
+    )
+    raise_for_status(response)
+
+
+def confirm_certificate(event: InsuranceCertificateValidated, ctx: OutboundContext) -> None:
+    """Tell the tenant their home-insurance certificate is accepted, and until when it is valid."""
+    user = ctx.source_id("tenant", event.tenant_id) if event.tenant_id else None
+    if user is None:
+        return  # the tenant does not use the chatbot
+    response = ctx.client.post(
+        f"/api/v1/users/{user}/notifications",
+        json={"text": f"Bonjour, votre attestation d'assurance habitation {event.insurer} est bien "
+                      f"enregistrée, valable jusqu'au {event.valid_to:%d/%m/%Y}. Merci !",
+              "kind": "information", "reference": event.id},
         headers={IDEMPOTENCY_HEADER: ctx.idempotency_key()},
     )
     raise_for_status(response)

@@ -19,12 +19,21 @@ class Conversation(_Satellite):
     channel: Literal["whatsapp", "sms", "web"]
 
 
+class MessageAttachment(_Satellite):
+    """A document sent with a message (a certificate, a photo); fetch it from the chatbot's API."""
+
+    id: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100)
+    filename: str | None = Field(default=None, max_length=255)
+
+
 class Message(_Satellite):
-    """One message a tenant wrote."""
+    """One message a tenant wrote, with the documents sent along."""
 
     id: str = Field(min_length=1, max_length=128)
     text: str = Field(min_length=1, max_length=5_000)
     sent_at: AwareDatetime
+    attachments: list[MessageAttachment] = Field(default_factory=list, max_length=10)
 
 
 class User(_Satellite):

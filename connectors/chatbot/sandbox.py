@@ -14,14 +14,21 @@ Endpoints (faults apply to ``/api/*`` only):
   required, 201 then 200 on replay (404 ``unknown_user``);
 * ``GET /api/v1/conversations/{conversation_id}`` — a conversation with messages and replies;
 * ``GET /api/v1/users/{user_id}`` — a chatbot user (tenant) profile;
+* ``GET /api/v1/attachments/{attachment_id}`` — a document a tenant sent, as its bytes with its
+  content type (404 ``unknown_attachment``);
 * ``POST /sandbox/simulate`` — generate tenant messages and push them to
   ``POST {hub_url}/v1/ingest/chatbot`` with retries, like the real tool;
+* ``POST /sandbox/documents/send`` — a tenant sends a document (an insurance certificate) with a
+  message: stored, then pushed as a ``message.created`` webhook carrying the attachment;
 * ``GET /sandbox/state``, ``GET|PUT /sandbox/faults``, ``GET /healthz``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import hashlib
 import json
 import random
 import time
@@ -29,11 +36,12 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from faker import Faker
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.chatbot.fixtures_data import (
@@ -60,6 +68,8 @@ INGEST_PATH = "/v1/ingest/chatbot"
 MESSAGE_CREATED = "message.created"
 #: Statuses the chatbot retries (besides connection errors and timeouts).
 MALFORMED_KINDS = ("missing_message", "text_not_string", "missing_user_id")
+#: Largest document a tenant may send (bytes, once decoded).
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 Channel = Literal["whatsapp", "sms", "web"]
 
@@ -114,6 +124,14 @@ class SimulateRequest(BaseModel):
 
     count: int = Field(default=1, ge=1, le=10_000)
     concurrency: int = Field(default=4, ge=1, le=64)
+    #: ``any`` message of the bank, or only ``work_orders``: reports that call for a
+    #: contractor (not questions, not rent or paperwork).
+    kinds: Literal["any", "work_orders"] = "any"
+
+
+#: Bank messages that call for a contractor.
+WORK_ORDER_BANK = tuple(m for m in MESSAGE_BANK if m.intent == "report"
+                        and m.category not in ("rent_charges", "administrative"))
 
 
 class SimulateResult(BaseModel):
@@ -133,6 +151,38 @@ class SimulateResult(BaseModel):
     failed: int
     malformed: int
     message_ids: list[str]
+
+
+class DocumentSendRequest(BaseModel):
+    """Body of ``POST /sandbox/documents/send``: a tenant sends a document with a message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=128)
+    text: str = Field(min_length=1, max_length=5_000)
+    filename: str = Field(min_length=1, max_length=255)
+    #: A MIME type, parameters allowed (``text/plain; charset=utf-8``).
+    content_type: str = Field(min_length=3, max_length=100,
+                              pattern=r"^[\w.+-]+/[\w.+-]+(; ?[\w.+-]+=[\w.+\"-]+)*$")
+    content_b64: str = Field(min_length=1, max_length=(MAX_DOCUMENT_BYTES * 4) // 3 + 4)
+    channel: Channel = "whatsapp"
+
+
+class DocumentSendResult(BaseModel):
+    """Answer of ``POST /sandbox/documents/send``.
+
+    Attributes:
+        message_id: The chatbot's id of the message carrying the document.
+        conversation_id: The conversation it opened.
+        attachment_id: The document's id (``GET /api/v1/attachments/{attachment_id}``).
+        accepted: Whether the hub accepted the webhook (after retries).
+
+    """
+
+    message_id: str
+    conversation_id: str
+    attachment_id: str
+    accepted: bool
 
 
 class ReplyIn(BaseModel):
@@ -283,7 +333,11 @@ class ChatbotState(SandboxState):
         self.sent: list[dict[str, Any]] = []
         self.replies: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
+        #: Documents tenants sent, by attachment id: metadata and ``content`` (bytes).
+        self.documents: dict[str, dict[str, Any]] = {}
         self._rng = random.Random(f"chatbot-messages:{seed}")
+        # documents draw their ids apart, so sending one leaves the seeded messages unchanged
+        self._doc_rng = random.Random(f"chatbot-documents:{seed}")
         self._jitter = random.Random()
         self._reply_seq = 0
 
@@ -292,11 +346,13 @@ class ChatbotState(SandboxState):
     def _hex_id(self, prefix: str) -> str:
         return f"{prefix}_{self._rng.getrandbits(64):016x}"
 
-    def generate(self, count: int) -> list[_Outgoing]:
+    def generate(self, count: int, kinds: str = "any") -> list[_Outgoing]:
         """Draw ``count`` tenant messages and open their conversations (deterministic per seed).
 
         Args:
             count: Number of messages.
+            kinds: ``any`` message of the bank, or ``work_orders`` only (see
+                :data:`WORK_ORDER_BANK`).
 
         Returns:
             The messages to push, in order; their records are already in :attr:`sent`.
@@ -308,7 +364,7 @@ class ChatbotState(SandboxState):
         with self.lock:
             for _ in range(count):
                 tenant = self._rng.choice(self.tenants)
-                bank = self._rng.choice(MESSAGE_BANK)
+                bank = self._rng.choice(WORK_ORDER_BANK if kinds == "work_orders" else MESSAGE_BANK)
                 channel: Channel = self._rng.choices(channels, weights)[0]  # type: ignore[assignment]
                 event_id = self._hex_id("evt")
                 conversation_id = self._hex_id("conv")
@@ -363,16 +419,21 @@ class ChatbotState(SandboxState):
         return out
 
     @staticmethod
-    def webhook_payload(item: _Outgoing) -> dict[str, Any]:
-        """Return the chatbot's webhook body for a generated message (malformed if drawn so)."""
-        tenant = item.tenant
-        payload: dict[str, Any] = {
+    def message_payload(
+        tenant: ChatbotTenant, channel: Channel, event_id: str, conversation_id: str,
+        message_id: str, text: str, sent_at_iso: str,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Return the chatbot's ``message.created`` webhook body (attachments when given)."""
+        message: dict[str, Any] = {"id": message_id, "text": text, "sent_at": sent_at_iso}
+        if attachments:
+            message["attachments"] = attachments
+        return {
             "event": MESSAGE_CREATED,
-            "event_id": item.event_id,
-            "occurred_at": item.sent_at_iso,
-            "conversation": {"id": item.conversation_id, "channel": item.channel},
-            "message": {"id": item.message_id, "text": item.bank.text,
-                        "sent_at": item.sent_at_iso},
+            "event_id": event_id,
+            "occurred_at": sent_at_iso,
+            "conversation": {"id": conversation_id, "channel": channel},
+            "message": message,
             "user": {
                 "id": tenant.user_id,
                 "display_name": tenant.display_name,
@@ -381,6 +442,13 @@ class ChatbotState(SandboxState):
                 "erp_tenant_ref": tenant.erp_tenant_ref,
             },
         }
+
+    @classmethod
+    def webhook_payload(cls, item: _Outgoing) -> dict[str, Any]:
+        """Return the chatbot's webhook body for a generated message (malformed if drawn so)."""
+        payload = cls.message_payload(item.tenant, item.channel, item.event_id,
+                                      item.conversation_id, item.message_id, item.bank.text,
+                                      item.sent_at_iso)
         if item.malformed_kind == "missing_message":
             del payload["message"]
         elif item.malformed_kind == "text_not_string":
@@ -390,17 +458,21 @@ class ChatbotState(SandboxState):
         return payload
 
     def _deliver(self, client: httpx.Client, item: _Outgoing) -> None:
+        self._push(client, item.index, self.webhook_payload(item))
+
+    def _push(self, client: httpx.Client, index: int, payload: dict[str, Any]) -> None:
+        """Push one webhook (retried like the real tool) and record how the hub answered."""
         assert self.hub_url is not None
-        body = json.dumps(self.webhook_payload(item), ensure_ascii=False).encode()
+        body = json.dumps(payload, ensure_ascii=False).encode()
         delivery = push_webhook(
             client, self.hub_url.rstrip("/") + INGEST_PATH, body, self.webhook_secret,
             user_agent="chatbot-sandbox/1.0", max_retries=self.max_retries,
             backoff_s=self.retry_backoff_s, jitter=self._jitter,
         )
         with self.lock:
-            self.sent[item.index].update(delivery.as_record())
+            self.sent[index].update(delivery.as_record())
 
-    def simulate(self, count: int, concurrency: int = 4) -> SimulateResult:
+    def simulate(self, count: int, concurrency: int = 4, kinds: str = "any") -> SimulateResult:
         """Generate ``count`` messages and push them to the hub, ``concurrency`` at a time.
 
         Each webhook is retried on connection errors, timeouts, 429 and 5xx with the same
@@ -409,6 +481,7 @@ class ChatbotState(SandboxState):
         Args:
             count: Number of messages.
             concurrency: Webhooks in flight at once.
+            kinds: ``any`` or ``work_orders`` (see :meth:`generate`).
 
         Returns:
             What was sent and how the hub answered.
@@ -421,7 +494,7 @@ class ChatbotState(SandboxState):
             raise SandboxHTTPError(
                 409, "no_hub_url", "no hub_url is configured: the chatbot has nowhere to push"
             )
-        items = self.generate(count)
+        items = self.generate(count, kinds)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         with (
             httpx.Client(timeout=self.http_timeout_s, limits=limits) as client,
@@ -438,6 +511,73 @@ class ChatbotState(SandboxState):
                 malformed=sum(1 for r in records if r["malformed"]),
                 message_ids=[r["message_id"] for r in records],
             )
+
+    def send_document(self, request: DocumentSendRequest) -> DocumentSendResult:
+        """A tenant sends a document with a message: store it, then push the message to the hub.
+
+        The webhook is pushed like :meth:`simulate`'s (signed, retried on 429/5xx and network
+        errors) and carries the attachment (id, content type, file name); the hub fetches the
+        bytes from ``GET /api/v1/attachments/{attachment_id}``.
+
+        Raises:
+            SandboxHTTPError: 409 when no hub URL is configured, 404 ``unknown_user``, 422
+                ``invalid_document`` (not base64, or empty), 413 ``document_too_large``.
+
+        """
+        if not self.hub_url:
+            raise SandboxHTTPError(
+                409, "no_hub_url", "no hub_url is configured: the chatbot has nowhere to push"
+            )
+        tenant = self.tenants_by_id.get(request.user_id)
+        if tenant is None:
+            raise SandboxHTTPError(404, "unknown_user", f"no user {request.user_id!r}")
+        try:
+            content = base64.b64decode(request.content_b64, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise SandboxHTTPError(422, "invalid_document", "content_b64 is not base64") from exc
+        if not content:
+            raise SandboxHTTPError(422, "invalid_document", "the document is empty")
+        if len(content) > MAX_DOCUMENT_BYTES:
+            raise SandboxHTTPError(413, "document_too_large",
+                                   f"documents are limited to {MAX_DOCUMENT_BYTES} bytes")
+        with self.lock:
+            ids = [f"{prefix}_{self._doc_rng.getrandbits(64):016x}"
+                   for prefix in ("evt", "conv", "msg", "att")]
+            event_id, conversation_id, message_id, attachment_id = ids
+            now = utc_now_iso()
+            attachment = {"id": attachment_id, "content_type": request.content_type,
+                          "filename": request.filename}
+            self.documents[attachment_id] = {
+                **attachment, "content": content, "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(), "user_id": tenant.user_id,
+                "conversation_id": conversation_id, "message_id": message_id, "sent_at": now,
+            }
+            self.conversations[conversation_id] = {
+                "id": conversation_id,
+                "channel": request.channel,
+                "user_id": tenant.user_id,
+                "opened_at": now,
+                "messages": [{"id": message_id, "direction": "inbound", "text": request.text,
+                              "sent_at": now, "attachments": [dict(attachment)]}],
+                "replies": [],
+            }
+            index = len(self.sent)
+            self.sent.append({
+                "event_id": event_id, "message_id": message_id,
+                "conversation_id": conversation_id, "user_id": tenant.user_id,
+                "channel": request.channel, "text": request.text, "expected_category": None,
+                "expected_urgency": None, "malformed": False, "malformed_kind": None,
+                "attachment_ids": [attachment_id], "sent_at": None, "status_code": None,
+                "attempts": 0, "accepted": False, "ingestion_id": None, "error": None,
+            })
+        payload = self.message_payload(tenant, request.channel, event_id, conversation_id,
+                                       message_id, request.text, now, [attachment])
+        with httpx.Client(timeout=self.http_timeout_s) as client:
+            self._push(client, index, payload)
+        with self.lock:
+            accepted = bool(self.sent[index]["accepted"])
+        return DocumentSendResult(message_id=message_id, conversation_id=conversation_id,
+                                  attachment_id=attachment_id, accepted=accepted)
 
     # -- the hub's calls ---------------------------------------------------------------------
 
@@ -512,13 +652,28 @@ class ChatbotState(SandboxState):
                 )
             return copy.deepcopy(conversation)
 
+    def document(self, attachment_id: str) -> tuple[bytes, str, str]:
+        """Return a sent document's bytes, content type and file name.
+
+        Raises:
+            SandboxHTTPError: 404 ``unknown_attachment``.
+
+        """
+        with self.lock:
+            document = self.documents.get(attachment_id)
+            if document is None:
+                raise SandboxHTTPError(404, "unknown_attachment", f"no attachment {attachment_id!r}")
+            return document["content"], document["content_type"], document["filename"]
+
     def snapshot(self) -> dict[str, Any]:
-        """Return ``GET /sandbox/state``: sent records, replies, ledger and faults."""
+        """Return ``GET /sandbox/state``: sent records, replies, documents, ledger and faults."""
         with self.lock:
             return {
                 "sent": copy.deepcopy(self.sent),
                 "replies": copy.deepcopy(self.replies),
                 "notifications": copy.deepcopy(self.notifications),
+                "documents": [{k: v for k, v in d.items() if k != "content"}
+                              for d in self.documents.values()],
                 "tenants": len(self.tenants),
                 **super().snapshot(),
             }
@@ -601,8 +756,20 @@ def create_app(
             raise SandboxHTTPError(404, "unknown_user", f"no user {user_id!r}")
         return {**tenant.model_dump(mode="json"), "display_name": tenant.display_name}
 
+    @app.get("/api/v1/attachments/{attachment_id}", tags=["api"])
+    def get_attachment(attachment_id: str) -> Response:
+        state.injector.maybe_fail(read=True)
+        content, content_type, filename = state.document(attachment_id)
+        disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+        return Response(content, media_type=content_type,
+                        headers={"Content-Disposition": disposition})
+
     @app.post("/sandbox/simulate", tags=["sandbox"])
     def simulate(request: SimulateRequest) -> SimulateResult:
-        return state.simulate(request.count, request.concurrency)
+        return state.simulate(request.count, request.concurrency, request.kinds)
+
+    @app.post("/sandbox/documents/send", tags=["sandbox"])
+    def send_document(request: DocumentSendRequest) -> DocumentSendResult:
+        return state.send_document(request)
 
     return app

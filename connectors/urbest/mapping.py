@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from canonical_model import Intervention, InterventionStatus, RequestCategory, Urgency
+from canonical_model import (
+    Intervention,
+    InterventionStatus,
+    RequestCategory,
+    RequestIntent,
+    TenantRequest,
+    Urgency,
+)
 from canonical_model.events import (
     CanonicalEvent,
     InterventionCancelled,
@@ -102,8 +109,22 @@ def _open(ctx: OutboundContext, body: dict[str, Any]) -> UrbestIntervention:
     return UrbestIntervention.model_validate(response.json())
 
 
+#: Categories that are an agent's business, never a contractor's.
+NO_WORK_ORDER = frozenset({RequestCategory.RENT_CHARGES, RequestCategory.ADMINISTRATIVE})
+
+
+def needs_work_order(request: TenantRequest) -> bool:
+    """Whether a triaged request calls for a contractor: a report, not about rent or papers."""
+    return request.intent is RequestIntent.REPORT and request.category not in NO_WORK_ORDER
+
+
 def create_intervention(event: RequestTriaged, ctx: OutboundContext) -> list[CanonicalEvent]:
-    """Open a repair for a triaged tenant request; publish the canonical intervention."""
+    """Open a repair for a triaged tenant request; publish the canonical intervention.
+
+    Questions and rent or administrative requests are answered elsewhere: no work order.
+    """
+    if not needs_work_order(event):
+        return []
     category = event.category or RequestCategory.OTHER
     urgency = event.urgency or Urgency.NORMAL
     created = _open(ctx, {

@@ -6,6 +6,8 @@
    interventions in the Urbest-like tool, urgent ones first; acknowledgements to tenants;
 3. interventions completed: contractors' webhooks → rechargeable costs billed in the ERP,
    tenants told the appointment and the end of works;
+3b. insurance certificates sent through the chatbot: read and checked by the AI against the
+   lease and the lot, the status written on the ERP lease, the tenant told;
 4. a lease notice in the ERP: the lot goes "notice" in Ublo, a pre-exit inspection is opened;
 5. technical data changed in Ublo (new DPE): the golden lot takes it, no echo back to Ublo;
 6. dead letters replayed once the satellites are healthy again.
@@ -17,15 +19,23 @@ import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
+from canonical_model import TenantRequest
+from connectors.urbest.mapping import needs_work_order
 from observability.metrics import PivotMetrics, Stage
+from pivot.demo.certificates import OUTCOMES, Insured, certificate_pdf, printable
 from pivot.demo.checks import Check, estate_in_ublo, golden_counts, versions_from
 from pivot.demo.satellites import Satellites, wait_for
 from pivot.pipeline.dlq import read_dead_letters, replay, select_letters
 from pivot.stack import Progress, Stack
-from pivot.store import golden, xref
+from pivot.store import golden, tenancy, xref
+from pivot.store.tables import AiDecision
 
 
 @dataclass
@@ -43,6 +53,9 @@ class Step:
                 "seconds": round(self.seconds, 2), **self.outcome,
                 "checks": [c.__dict__ for c in self.checks]}
 
+#: The landlord's day is Paris's day.
+PARIS = ZoneInfo("Europe/Paris")
+
 
 class LandlordDay:
     """Plays the day on a running stack."""
@@ -58,6 +71,8 @@ class LandlordDay:
         self.progress = progress
         self.latencies_ms: list[float] = []
         self.replayed = 0
+        #: Requests of the day that call for a work order.
+        self.work: set[str] = set()
         #: Requests of the day on a lot Ublo knows: each must end up there once.
         self.ublo_requests: list[str] = []
 
@@ -65,7 +80,8 @@ class LandlordDay:
         """Every step in order."""
         steps = []
         for run in (self.initial_load, self.tenant_messages, self.interventions_completed,
-                    self.lease_notice, self.ublo_enrichment, self.replay_dead_letters):
+                    self.insurance_certificates, self.lease_notice, self.ublo_enrichment,
+                    self.replay_dead_letters):
             began = time.monotonic()
             step = run()
             step.seconds = time.monotonic() - began
@@ -111,9 +127,9 @@ class LandlordDay:
             during = max(3, self.messages // 5)
             self.progress(f"maintenance tool down: {during} messages sent meanwhile")
             self.sat.send_messages(during)
-            wellformed = self._wellformed()
+            _, work = self._triaged()
             wait_for(lambda: self.metrics.count(self.metrics.dlq_writes, connector="urbest")
-                     >= len(wellformed), self.timeout_s)
+                     >= len(work), self.timeout_s)
             self.sat.faults("urbest", error_rate=0.2, timeout_rate=0.05, timeout_delay_s=0.8)
             self.sat.faults("ublo", error_rate=0.2)
             self.progress("maintenance tool back but flaky (20 % 5xx, 5 % timeouts)")
@@ -129,22 +145,27 @@ class LandlordDay:
         self.progress(f"chatbot sent {len(accepted)} messages ({len(accepted) - len(records)} "
                       "malformed)")
 
+        request_of, work = self._triaged()
+        self.work = work
+
         def settled() -> bool:
-            urbest = self.sat.state("urbest")
-            created = sum(1 for i in urbest["interventions"] if i["external_ref"] in self._request_ids())
+            created = self._interventions_for(work)
             dead = self.metrics.count(self.metrics.dlq_writes, connector="urbest")
-            return created + dead >= len(records)
+            return created + dead >= len(work)
 
         wait_for(settled, self.timeout_s, 0.3)
         if self.faults == "heavy":
             self.sat.calm()
             self._replay(["urbest"])
-            wait_for(lambda: self._interventions_for_requests() >= len(records), self.timeout_s, 0.3)
+            wait_for(lambda: self._interventions_for(work) >= len(work), self.timeout_s, 0.3)
+        questions = self._questions(request_of)
+        if "ai_assistant" in self.stack.hub.connectors:
+            wait_for(lambda: len(self._answered(questions)) >= len(questions), self.timeout_s, 0.3)
         chatbot, urbest = self.sat.state("chatbot"), self.sat.state("urbest")
-        request_of = self._request_ids_by_message()
         interventions = [i for i in urbest["interventions"] if i["external_ref"] in request_of.values()]
         by_ref = Counter(i["external_ref"] for i in interventions)
-        missing = [m for m, rid in request_of.items() if by_ref[rid] == 0]
+        missing = work - set(by_ref)
+        unexpected = set(by_ref) - work
         doubled = [r for r, n in by_ref.items() if n > 1]
         created_at = {i["external_ref"]: i.get("created_ts") for i in interventions}
         sent_at = {r["message_id"]: r.get("sent_at") for r in records}
@@ -170,7 +191,8 @@ class LandlordDay:
                                           stage=Stage.TRANSLATE))
         step.outcome = {
             "messages": len(accepted), "malformed": len(accepted) - len(records),
-            "requests": len(request_of), "interventions": len(interventions),
+            "requests": len(request_of), "work_orders_needed": len(work),
+            "interventions": len(interventions), "questions": len(questions),
             "ublo_requests": sum(1 for r in with_lot if ublo_refs[r]),
             "linked_to_erp_tenant": self._linked_users(records),
             "median_ms_by_priority": {p: round(statistics.median(v), 1)
@@ -179,9 +201,10 @@ class LandlordDay:
         step.checks = [
             Check("every message accepted by the hub", len(accepted) == len(self._sent()) > 0,
                   f"{len(accepted)} accepted of {len(self._sent())} sent"),
-            Check("every well-formed message became one intervention", not missing and not doubled,
-                  f"{len(interventions)} interventions for {len(records)} messages; missing "
-                  f"{len(missing)}, doubled {len(doubled)}"),
+            Check("every request calling for work became one intervention, and no other did",
+                  not missing and not doubled and not unexpected,
+                  f"{len(interventions)} interventions for {len(work)} of {len(request_of)} requests; "
+                  f"missing {len(missing)}, doubled {len(doubled)}, unexpected {len(unexpected)}"),
             Check("every tenant got one acknowledgement",
                   all(acks[r["conversation_id"]] == 1 for r in records),
                   f"{sum(acks.values())} acknowledgements for {len(records)} messages"),
@@ -194,6 +217,12 @@ class LandlordDay:
                   rejected == len(accepted) - len(records),
                   f"{len(accepted) - len(records)} malformed, {rejected} in pivot.dlq.chatbot"),
         ]
+        if "ai_assistant" in self.stack.hub.connectors:
+            answered = self._answered(questions)
+            step.outcome["answered"] = len(answered)
+            step.checks.append(Check(
+                "every question answered once in the chatbot", all(answered.get(c) == 1 for c in questions),
+                f"{len(answered)} of {len(questions)} questions answered"))
         return step
 
     def interventions_completed(self) -> Step:
@@ -201,7 +230,7 @@ class LandlordDay:
         step = Step("interventions_completed")
         self.sat.advance_interventions()
         request_of = self._request_ids_by_message()
-        refs = set(request_of.values())
+        refs = set(self.work)
 
         def finished() -> list[dict[str, Any]]:
             return [i for i in self.sat.state("urbest")["interventions"]
@@ -231,6 +260,7 @@ class LandlordDay:
             replies = self.sat.state("chatbot")["replies"]
             return Counter(r["conversation_id"] for r in replies if r["kind"] == "status")
 
+        records = [r for r in records if request_of.get(r["message_id"]) in refs]
         wait_for(lambda: sum(statuses().values()) >= 3 * len(records), self.timeout_s, 0.3)
         told = statuses()
         lines = [line for line in self.sat.state("erp")["billing_lines"]
@@ -247,6 +277,48 @@ class LandlordDay:
             Check("every tenant told of the appointment and of the end of works",
                   all(told[r["conversation_id"]] == 3 for r in records),
                   f"{sum(told.values())} status notices for {len(records)} requests (3 each)"),
+        ]
+        return step
+
+    def insurance_certificates(self) -> Step:
+        """Tenants send their home-insurance certificate; read, checked, recorded, answered."""
+        step = Step("insurance_certificates")
+        if "ai_insurance" not in self.stack.hub.connectors:
+            return step
+        today = datetime.now(PARIS).date()
+        picks = self._certificate_holders(today)
+        expected: dict[str, str] = {}
+        told: dict[str, str] = {}
+        for (user, erp_lease, insured), outcome in zip(picks, OUTCOMES, strict=False):
+            pdf = certificate_pdf(insured, outcome, today, len(expected))
+            self.sat.send_document(user, "Bonjour, voici mon attestation d'assurance habitation.", pdf)
+            expected[erp_lease] = outcome
+            told[user] = "information" if outcome == "valid" else "reminder"
+
+        def recorded() -> dict[str, str]:
+            updates = self.sat.state("erp")["insurance"]["updates"]
+            return {u["lease_id"]: u["status"] for u in updates if u["lease_id"] in expected}
+
+        wait_for(lambda: len(recorded()) >= len(expected), self.timeout_s, 0.3)
+
+        def notified() -> dict[str, str]:
+            notes = self.sat.state("chatbot")["notifications"]
+            return {n["user_id"]: n["kind"] for n in notes if n["user_id"] in told}
+
+        wait_for(lambda: len(notified()) >= len(told), self.timeout_s, 0.3)
+        statuses, notes = recorded(), notified()
+        with self.stack.hub.store.read_session() as session:
+            decided = session.scalar(select(func.count()).select_from(AiDecision)
+                                     .where(AiDecision.model == "insurance_reader")) or 0
+        step.outcome = {"certificates": len(expected), "statuses": dict(Counter(statuses.values())),
+                        "ai_decisions": int(decided)}
+        step.checks = [
+            Check("every certificate read, checked and its status written on the ERP lease",
+                  statuses == expected, f"{statuses} for {expected}"),
+            Check("every tenant told whether their certificate is accepted", notes == told,
+                  f"{len(notes)} of {len(told)} tenants told"),
+            Check("every certificate decision recorded with its model version and input hash",
+                  decided >= len(expected), f"{decided} decisions for {len(expected)} certificates"),
         ]
         return step
 
@@ -343,6 +415,31 @@ class LandlordDay:
         return Counter(r["external_ref"] for r in self.sat.state("ublo")["requests"]
                        if r["external_ref"])
 
+    def _certificate_holders(self, today: date) -> list[tuple[str, str, Insured]]:
+        """(chatbot user, ERP lease, insured) of the day's tenants known to the ERP, with a lease."""
+        picks: list[tuple[str, str, Insured]] = []
+        with self.stack.hub.store.read_session() as session:
+            for user in sorted({r["user_id"] for r in self._wellformed()}):
+                tenant = xref.lookup(session, "chatbot", "tenant", user)
+                if tenant is None or not xref.source_ids(session, "erp", "tenant", tenant):
+                    continue
+                lot = tenancy.lot_of_tenant(session, [tenant], today)
+                lease = tenancy.lease_on(session, lot, today) if lot else None
+                person, lot_record = golden.get(session, tenant), golden.get(session, lot or "")
+                building = golden.get(session, lot_record.data["building_id"]) if lot_record else None
+                erp_lease = xref.source_ids(session, "erp", "lease", lease) if lease else []
+                if not (person and building and erp_lease):
+                    continue
+                address = building.data["address"]
+                if not printable(address["street"]):
+                    continue
+                picks.append((user, erp_lease[-1], Insured(
+                    person.data.get("first_name") or "", person.data["last_name"],
+                    address["street"], address["postcode"], address["city"])))
+                if len(picks) == len(OUTCOMES):
+                    break
+        return picks
+
     def _sent(self) -> list[dict[str, Any]]:
         return list(self.sat.state("chatbot")["sent"])
 
@@ -357,12 +454,45 @@ class LandlordDay:
             return {r["message_id"]: rid for r in self._wellformed()
                     if (rid := xref.lookup(session, "chatbot", "request", r["message_id"]))}
 
-    def _request_ids(self) -> set[str]:
-        return set(self._request_ids_by_message().values())
+    def _triaged(self) -> tuple[dict[str, str], set[str]]:
+        """Requests by chatbot message once all are triaged, and those calling for a work order."""
+        wanted = len(self._wellformed())
 
-    def _interventions_for_requests(self) -> int:
-        refs = self._request_ids()
+        def requests() -> dict[str, TenantRequest]:
+            with self.stack.hub.store.read_session() as session:
+                found = {}
+                for rid in self._request_ids_by_message().values():
+                    record = golden.get(session, rid)
+                    if record is not None:
+                        found[rid] = TenantRequest.model_validate(record.data)
+                return found
+
+        wait_for(lambda: len(found := requests()) >= wanted
+                 and all(r.category is not None for r in found.values()), self.timeout_s, 0.3)
+        request_of = self._request_ids_by_message()
+        return request_of, {rid for rid, r in requests().items() if needs_work_order(r)}
+
+    def _interventions_for(self, refs: set[str]) -> int:
         return sum(1 for i in self.sat.state("urbest")["interventions"] if i["external_ref"] in refs)
+
+    def _questions(self, request_of: dict[str, str]) -> dict[str, str]:
+        """Conversation of each request the assistant answers (no work order, no document)."""
+        conversations = {r["message_id"]: r["conversation_id"] for r in self._wellformed()}
+        with self.stack.hub.store.read_session() as session:
+            out = {}
+            for message, rid in request_of.items():
+                record = golden.get(session, rid)
+                if record is None:
+                    continue
+                request = TenantRequest.model_validate(record.data)
+                if not needs_work_order(request) and not request.attachments:
+                    out[conversations[message]] = rid
+            return out
+
+    def _answered(self, questions: dict[str, str]) -> Counter[str]:
+        replies = self.sat.state("chatbot")["replies"]
+        return Counter(r["conversation_id"] for r in replies
+                       if r["kind"] == "answer" and r["conversation_id"] in questions)
 
     def _requests_with_lot(self, request_ids: Any) -> list[str]:
         with self.stack.hub.store.read_session() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,12 @@ class Satellites:
         """A tenant gives notice on their lease (in the ERP)."""
         return self._call("POST", "erp", "/sandbox/changes",
                           json={"type": "lease.notice_given", "lease_id": erp_lease_id})
+
+    def send_document(self, user_id: str, text: str, pdf: bytes) -> dict[str, Any]:
+        """A tenant sends a PDF with a message through the chatbot."""
+        return self._call("POST", "chatbot", "/sandbox/documents/send", json={
+            "user_id": user_id, "text": text, "filename": "attestation-assurance.pdf",
+            "content_type": "application/pdf", "content_b64": base64.b64encode(pdf).decode()})
 
     def enrich_properties(self, count: int) -> dict[str, Any]:
         """The property team updates technical data (new DPE, surface re-measured) in Ublo."""

@@ -24,7 +24,7 @@ class Decision:
 
 
 def record(session: Session, event_id: str, decision: Decision) -> bool:
-    """Record a decision once per (event, model); False when it was already recorded."""
+    """Record a decision once per (event, model, subject); False when it was already recorded."""
     try:
         with session.begin_nested():
             session.add(AiDecision(event_id=event_id, model=decision.model,

@@ -184,7 +184,8 @@ class AiDecision(Base):
     __tablename__ = "ai_decision"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    #: The event that asked for it: the same event decided again records nothing new.
+    #: The event that asked for it: the same event decided again about the same subject
+    #: records nothing new.
     event_id: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(128))
@@ -194,4 +195,4 @@ class AiDecision(Base):
     output: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (UniqueConstraint("event_id", "model", name="uq_ai_decision_event"),)
+    __table_args__ = (UniqueConstraint("event_id", "model", "subject", name="uq_ai_decision_event"),)

@@ -27,18 +27,26 @@ def test_the_landlords_day_is_consistent_across_every_connector(tmp_path: Path) 
     failed = [c for c in report.get("checks", []) if not c["ok"]]
     assert result.returncode == 0, (failed, result.stderr[-2000:])
     assert report["consistent"] is True
-    assert set(report["connectors"]) == {"ai_triage", "chatbot", "erp", "ublo", "urbest"}
+    assert set(report["connectors"]) == {"ai_assistant", "ai_insurance", "ai_triage", "chatbot", "erp",
+                                         "ublo", "urbest"}
     for name, counts in report["connectors"].items():
         assert counts["in"] > 0 and counts["out"] > 0, (name, counts)
     steps = {step["name"]: step for step in report["steps"]}
     assert list(steps) == ["initial_load", "tenant_messages", "interventions_completed",
-                           "lease_notice", "ublo_enrichment", "dead_letters"]
+                           "insurance_certificates", "lease_notice", "ublo_enrichment",
+                           "dead_letters"]
     assert all(step["ok"] for step in steps.values())
     load = steps["initial_load"]
     assert load["lots"] == load["ublo_properties"] == load["golden"]["lot"] == 300
-    assert steps["tenant_messages"]["interventions"] == steps["tenant_messages"]["requests"] == 30
-    assert steps["tenant_messages"]["linked_to_erp_tenant"] > 0
-    assert steps["interventions_completed"]["completed"] == 30
+    messages = steps["tenant_messages"]
+    assert messages["requests"] == 30
+    assert 0 < messages["interventions"] == messages["work_orders_needed"] < 30  # questions: none
+    assert messages["linked_to_erp_tenant"] > 0
+    assert steps["interventions_completed"]["completed"] == messages["work_orders_needed"]
+    assert messages["answered"] == messages["questions"] > 0
+    certificates = steps["insurance_certificates"]
+    assert certificates["statuses"] == {"valid": 2, "expired": 1, "mismatch": 1}
+    assert certificates["ai_decisions"] >= 4
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
 
 

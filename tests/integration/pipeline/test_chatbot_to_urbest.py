@@ -12,6 +12,8 @@ import pytest
 from kafka import KafkaConsumer
 from prometheus_client import CollectorRegistry
 
+from canonical_model import TenantRequest
+from connectors.urbest.mapping import needs_work_order
 from observability.metrics import PivotMetrics
 from pivot import webhooks
 from pivot.settings import KafkaSettings, PivotSettings
@@ -62,22 +64,41 @@ def _wait_for(predicate: Any, timeout_s: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def _triaged(stack: Stack, message_ids: list[str]) -> dict[str, TenantRequest]:
+    with stack.hub.store.read_session() as session:
+        found = {}
+        for message_id in message_ids:
+            request_id = xref.lookup(session, "chatbot", "request", message_id)
+            record = golden.get(session, request_id) if request_id else None
+            if record is not None and record.data.get("category"):
+                found[request_id] = TenantRequest.model_validate(record.data)
+        return found
+
+
 def test_tenant_messages_become_one_intervention_each(stack: Stack) -> None:
     sent = httpx.post(f"{stack.sandboxes['chatbot']}/sandbox/simulate",
                       json={"count": 12, "concurrency": 3}, timeout=60).json()
     assert sent["accepted"] == 12
-    _wait_for(lambda: len(_sandbox_state(stack, "urbest")["interventions"]) >= 12
-              and len(_sandbox_state(stack, "chatbot")["replies"]) >= 24)
+    _wait_for(lambda: len(_triaged(stack, sent["message_ids"])) == 12)
+    # questions and rent or paperwork go to the assistant and agents: no work order
+    work = {rid for rid, r in _triaged(stack, sent["message_ids"]).items() if needs_work_order(r)}
+    assert 0 < len(work) <= 12
+    _wait_for(lambda: len(_sandbox_state(stack, "urbest")["interventions"]) >= len(work)
+              and len(_sandbox_state(stack, "chatbot")["replies"]) >= 12 + len(work))
     time.sleep(0.5)
     urbest, chatbot = _sandbox_state(stack, "urbest"), _sandbox_state(stack, "chatbot")
-    assert len(urbest["interventions"]) == 12
+    assert {i["external_ref"] for i in urbest["interventions"]} == work
+    assert len(urbest["interventions"]) == len(work)
     assert urbest["ledger"]["duplicates_applied"] == 0
-    assert Counter(r["kind"] for r in chatbot["replies"]) == {"acknowledgement": 12, "status": 12}
+    kinds = Counter(r["kind"] for r in chatbot["replies"])
+    assert kinds["acknowledgement"] == 12 and kinds["status"] == len(work)
 
     with stack.hub.store.session() as session:
         for record in (r for r in chatbot["sent"] if r["accepted"]):
             request_id = xref.lookup(session, "chatbot", "request", record["message_id"])
             assert request_id is not None
+            if request_id not in work:
+                continue
             [intervention] = [i for i in urbest["interventions"] if i["external_ref"] == request_id]
             canonical = xref.lookup(session, "urbest", "intervention", intervention["id"])
             assert canonical is not None and canonical.startswith("intervention_")
@@ -94,7 +115,7 @@ def test_bad_payload_is_dead_lettered_and_the_partition_moves_on(
     stack: Stack, topic_suffix: str
 ) -> None:
     opened = httpx.post(f"{stack.sandboxes['chatbot']}/sandbox/simulate",
-                        json={"count": 1, "concurrency": 1}, timeout=30).json()
+                        json={"count": 1, "concurrency": 1, "kinds": "work_orders"}, timeout=30).json()
     assert opened["accepted"] == 1
     conversation = _sandbox_state(stack, "chatbot")["sent"][0]["conversation_id"]
     malformed = _message(1, conversation, topic_suffix)

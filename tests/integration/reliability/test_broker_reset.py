@@ -47,7 +47,8 @@ def test_killed_broker_comes_back_empty_and_every_202_is_applied_once(
     # a slow maintenance tool: work is still in flight when the broker dies
     httpx.put(f"{urbest}/sandbox/faults", json={"timeout_rate": 1.0, "timeout_delay_s": 0.08})
     sent = httpx.post(f"{stack.sandboxes['chatbot']}/sandbox/simulate",
-                      json={"count": MESSAGES, "concurrency": 2}, timeout=120).json()
+                      json={"count": MESSAGES, "concurrency": 2,
+                                 "kinds": "work_orders"}, timeout=120).json()
     assert sent["accepted"] == MESSAGES
     deadline = time.monotonic() + 30
     while len(_state(stack, "urbest")["interventions"]) < 5:

@@ -56,7 +56,8 @@ def _fail_then_dead_letter(stack: Stack, count: int) -> None:
     urbest = stack.sandboxes["urbest"]
     assert httpx.put(f"{urbest}/sandbox/faults", json={"error_rate": 1.0}).status_code == 200
     sent = httpx.post(f"{stack.sandboxes['chatbot']}/sandbox/simulate",
-                      json={"count": count, "concurrency": 2}, timeout=60).json()
+                      json={"count": count, "concurrency": 2,
+                                 "kinds": "work_orders"}, timeout=60).json()
     assert sent["accepted"] == count
     _wait(lambda: len(_letters(stack)) >= count)
     assert httpx.put(f"{urbest}/sandbox/faults", json={"error_rate": 0.0}).status_code == 200

@@ -39,7 +39,8 @@ def test_five_thousand_events_through_a_flaky_satellite(stack: Stack) -> None:
     httpx.put(f"{urbest}/sandbox/faults",
               json={"error_rate": 0.2, "timeout_rate": 0.05, "timeout_delay_s": 0.25}).raise_for_status()
     sent = httpx.post(f"{stack.sandboxes['chatbot']}/sandbox/simulate",
-                      json={"count": MESSAGES, "concurrency": 8}, timeout=600).json()
+                      json={"count": MESSAGES, "concurrency": 8,
+                                 "kinds": "work_orders"}, timeout=600).json()
     assert sent["accepted"] == MESSAGES
     deadline = time.monotonic() + 400
     while len(_state(stack, "urbest")["interventions"]) < MESSAGES:

@@ -77,7 +77,8 @@ def _progress(world: dict[str, Any]) -> int:
 def test_sigkill_at_random_points_loses_and_doubles_nothing(world: dict[str, Any]) -> None:
     rng = random.Random(20261124)
     sender = threading.Thread(target=lambda: httpx.post(
-        f"{world['chatbot']}/sandbox/simulate", json={"count": MESSAGES, "concurrency": 2},
+        f"{world['chatbot']}/sandbox/simulate", json={"count": MESSAGES, "concurrency": 2,
+                                 "kinds": "work_orders"},
         timeout=300))
     sender.start()
     kills_mid_work = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -94,3 +95,24 @@ def test_an_llm_when_configured_is_used_through_the_package_settings(
         (triaged,) = connector.deliver(event, MemoryContext("ai_triage"))
     assert triaged.urgency == "urgent"  # the offline model answered
     assert triaged.triage_reasons[-1].startswith("fallback:")
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Bonjour, où en est ma demande de réparation ? Je n'ai pas de nouvelles.", "question"),
+    ("Comment puis-je payer mon loyer par prélèvement ?", "question"),
+    ("Bonjour, j'ai une fuite sous l'évier, pouvez-vous envoyer quelqu'un ?", "report"),
+    ("Ça sent le gaz dans la cuisine, qu'est-ce que je dois faire ?", "report"),  # urgent
+])
+def test_the_intent_is_set_and_every_decision_is_recorded(
+    connector: AiTriageConnector, text: str, intent: str
+) -> None:
+    case = load_fixtures("ai_triage", "outbound")[0][1]
+    event = parse_event(case["event_type"], json.dumps({**case["event"], "text": text}).encode())
+    ctx = MemoryContext("ai_triage", client=connector.client)
+    (triaged,) = connector.deliver(event, ctx)
+    assert triaged.intent.value == intent
+    [decision] = ctx.decisions
+    assert decision.model == "request_triage" and decision.subject == event.id
+    assert decision.model_version == triaged.model_version
+    assert decision.input_sha256 == hashlib.sha256(text.encode()).hexdigest()
+    assert text not in json.dumps(decision.output)  # the decision never keeps the tenant's words

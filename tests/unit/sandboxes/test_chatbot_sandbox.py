@@ -1,7 +1,8 @@
-"""The chatbot sandbox: tenants, message bank, signed webhooks pushed to the hub, replies."""
+"""The chatbot sandbox: tenants, message bank, signed webhooks pushed to the hub, replies, documents."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import Counter
@@ -229,3 +230,116 @@ def test_reply_faults(chat: tuple[TestClient, str]) -> None:
     client.put("/sandbox/faults", json={"timeout_rate": 1.0, "timeout_delay_s": 0.05})
     assert _reply(client, conversation, "evt_1").status_code == 201
     assert client.get("/sandbox/state").json()["faults"]["timeout_rate"] == 1.0
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+CERTIFICATE = ("MAIF\nATTESTATION D'ASSURANCE HABITATION\nAssurée : Mme Camille ROUSSEAU\n"
+               "N° de contrat : 4589127 F\nAdresse du risque : 12 rue Paul Bert, 69003 Lyon\n"
+               "Valable du 01/10/2026 au 30/09/2027\n").encode()
+
+
+def _send(client: TestClient, user_id: str, content: bytes = CERTIFICATE, **over: Any) -> Any:
+    body = {"user_id": user_id, "text": "Bonjour, voici mon attestation d'assurance habitation.",
+            "filename": "attestation_MAIF_2026.txt", "content_type": "text/plain; charset=utf-8",
+            "content_b64": base64.b64encode(content).decode(), **over}
+    return client.post("/sandbox/documents/send", json=body)
+
+
+def test_a_sent_document_is_pushed_with_its_attachment_and_served(fake_hub: FakeHub) -> None:
+    app = create_app(seed=42, hub_url=fake_hub.url, webhook_secret=HUB_SECRET)
+    client = TestClient(app)
+    tenant = _state(app).tenants[3]
+    pdf = b"%PDF-1.4\n% attestation\n"
+    answer = _send(client, tenant.user_id, pdf, filename="attestation_été.pdf",
+                   content_type="application/pdf")
+    assert answer.status_code == 200
+    result = answer.json()
+    assert set(result) == {"message_id", "conversation_id", "attachment_id", "accepted"}
+    assert result["accepted"] is True
+    assert re.fullmatch(r"att_[0-9a-f]{16}", result["attachment_id"])
+
+    (received,) = fake_hub.received
+    assert received["signature_ok"] and received["connector"] == "chatbot"
+    body = json.loads(received["body"])
+    assert body["event"] == "message.created"
+    assert body["conversation"]["id"] == result["conversation_id"]
+    assert body["message"]["id"] == result["message_id"]
+    assert body["message"]["attachments"] == [{"id": result["attachment_id"],
+                                               "content_type": "application/pdf",
+                                               "filename": "attestation_été.pdf"}]
+    assert body["user"]["id"] == tenant.user_id
+
+    document = client.get(f"/api/v1/attachments/{result['attachment_id']}")
+    assert document.status_code == 200 and document.content == pdf
+    assert document.headers["content-type"] == "application/pdf"
+    assert "attestation_%C3%A9t%C3%A9.pdf" in document.headers["content-disposition"]
+
+    state = client.get("/sandbox/state").json()
+    assert state["sent"][-1]["attachment_ids"] == [result["attachment_id"]]
+    assert state["sent"][-1]["accepted"] and state["sent"][-1]["attempts"] == 1
+    (stored,) = state["documents"]
+    assert "content" not in stored and stored["size"] == len(pdf)
+    shown = client.get(f"/api/v1/conversations/{result['conversation_id']}").json()
+    assert shown["messages"][0]["attachments"][0]["id"] == result["attachment_id"]
+
+
+def test_a_text_document_keeps_its_content_type(fake_hub: FakeHub) -> None:
+    app = create_app(hub_url=fake_hub.url, webhook_secret=HUB_SECRET)
+    client = TestClient(app)
+    result = _send(client, _state(app).tenants[0].user_id).json()
+    document = client.get(f"/api/v1/attachments/{result['attachment_id']}")
+    assert document.content == CERTIFICATE
+    assert document.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_document_errors(fake_hub: FakeHub) -> None:
+    assert _send(TestClient(create_app()), "CB-USR-000001").json()["error"] == "no_hub_url"
+    app = create_app(hub_url=fake_hub.url, webhook_secret=HUB_SECRET)
+    client, user = TestClient(app), _state(app).tenants[0].user_id
+    unknown = _send(client, "CB-USR-999999")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_user")
+    not_b64 = _send(client, user, content_b64="pas du base64 !")
+    assert (not_b64.status_code, not_b64.json()["error"]) == (422, "invalid_document")
+    assert _send(client, user, content_type="application/pdf\r\nX-Injected: 1").status_code == 422
+    assert _send(client, user, b"").status_code == 422
+    missing = client.get("/api/v1/attachments/att_0000000000000000")
+    assert (missing.status_code, missing.json()["error"]) == (404, "unknown_attachment")
+    assert fake_hub.received == [] and _state(app).documents == {}
+
+
+def test_attachment_reads_fail_only_with_faults_on_reads(fake_hub: FakeHub) -> None:
+    app = create_app(hub_url=fake_hub.url, webhook_secret=HUB_SECRET)
+    client = TestClient(app)
+    path = f"/api/v1/attachments/{_send(client, _state(app).tenants[0].user_id).json()['attachment_id']}"
+    client.put("/sandbox/faults", json={"error_rate": 1.0})
+    assert client.get(path).status_code == 200
+    client.put("/sandbox/faults", json={"error_rate": 1.0, "faults_on_reads": True})
+    assert client.get(path).status_code == 503
+
+
+def test_a_document_push_is_retried_like_a_message() -> None:
+    app = create_app(hub_url=HUB, retry_backoff_s=0.001)
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post(INGEST).mock(side_effect=[
+            httpx.Response(503), httpx.Response(202, json={"ingestion_id": "ing_7"})])
+        result = _send(TestClient(app), _state(app).tenants[0].user_id).json()
+    assert result["accepted"] and route.call_count == 2
+    assert len({call.request.content for call in route.calls}) == 1
+    assert _state(app).sent[-1]["ingestion_id"] == "ing_7"
+
+
+def test_sending_a_document_leaves_the_seeded_messages_unchanged() -> None:
+    def bodies(send_first: bool) -> list[dict[str, Any]]:
+        app = create_app(seed=5, hub_url=HUB)
+        with respx.mock() as mock:
+            route = mock.post(INGEST).mock(return_value=httpx.Response(202, json={}))
+            if send_first:
+                _send(TestClient(app), _state(app).tenants[0].user_id)
+            _state(app).simulate(3, concurrency=1)
+        out = [json.loads(call.request.content) for call in route.calls][-3:]
+        for body in out:
+            del body["occurred_at"], body["message"]["sent_at"]
+        return out
+
+    assert bodies(send_first=True) == bodies(send_first=False)

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(64), nullable=False),
         sa.Column("output", sa.JSON, nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("event_id", "model", name="uq_ai_decision_event"),
+        sa.UniqueConstraint("event_id", "model", "subject", name="uq_ai_decision_event"),
     )
     op.create_index("ix_ai_decision_subject", "ai_decision", ["subject"])
 
