@@ -354,6 +354,32 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A small run (CI): proves it works.")] = False,
+    messages: Annotated[int | None, typer.Option(min=100, help="Raw messages through the pipeline.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure the hub beside its references in one run (translate pipeline vs raw Kafka copy)."""
+    from bench.run import BenchOptions, run_bench
+
+    options = BenchOptions.quick() if quick else BenchOptions()
+    if messages is not None:
+        options = BenchOptions(messages=messages)
+    _logging("ERROR")
+    with console.status("measuring…"):
+        figures = run_bench(_settings(), options)
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    table = Table(title="pivot bench", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
 @xref_app.command("lookup")
 def xref_lookup(
     system: Annotated[str, typer.Argument(help="Source system (erp, ublo, urbest, chatbot, rpls…).")],

@@ -52,7 +52,7 @@ def test_the_landlords_day_is_consistent_across_every_connector(tmp_path: Path) 
 
 @pytest.mark.parametrize("command", [
     [], ["demo"], ["serve"], ["worker"], ["broker"], ["contracts", "export"],
-    ["contracts", "check"], ["connector", "list"],
+    ["contracts", "check"], ["connector", "list"], ["bench"], ["xref", "lookup"], ["xref", "merge"],
 ])
 def test_every_command_has_help(command: list[str]) -> None:
     result = pivot(*command, "--help")
@@ -94,3 +94,14 @@ def test_demo_with_heavy_faults_absorbs_them(tmp_path: Path) -> None:
     assert report["replayed"] <= report["connectors"]["urbest"]["dlq"] + report["connectors"]["ublo"]["dlq"]
     malformed = next(c for c in report["checks"] if "malformed" in c["name"])
     assert malformed["ok"]
+
+
+def test_bench_quick_measures_the_pipeline_beside_the_raw_copy() -> None:
+    # Not a timed test: it proves the benchmark runs and reports both figures and their ratio.
+    result = pivot("bench", "--quick", "--json", timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout)
+    assert figures["messages"] == 1000 and figures["spans"] >= 1000  # tracing was on
+    assert figures["raw_copy_per_s"] > 0 and figures["pipeline_per_s"] > 0
+    assert figures["pipeline_ratio"] == pytest.approx(
+        figures["pipeline_per_s"] / figures["raw_copy_per_s"], rel=0.01)
