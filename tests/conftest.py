@@ -67,6 +67,30 @@ def store_url(store_backend: str, tmp_path: Path, _postgres_database: str | None
 
 
 @pytest.fixture
+def own_store_url(store_backend: str, tmp_path: Path, _postgres_database: str | None) -> Iterator[str]:
+    """A store URL no other test writes to (a database of its own on PostgreSQL).
+
+    For tests that load a sandbox's whole estate: the sandboxes' ids (and so the event ids)
+    repeat from one seed to the next, and a shared database would rightly dedupe them.
+    """
+    if store_backend != "postgres":
+        yield f"sqlite:///{tmp_path / 'pivot.db'}"
+        return
+    assert _postgres_database is not None
+    url = make_url(_postgres_database)
+    name = f"pivot_own_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     """A migrated store."""
     s = Store(store_url)

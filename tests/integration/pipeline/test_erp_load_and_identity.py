@@ -22,9 +22,9 @@ LOTS = 60
 
 
 @pytest.fixture
-def stack(store_url: str, topic_suffix: str) -> Any:
+def stack(own_store_url: str, topic_suffix: str) -> Any:
     settings = PivotSettings(kafka=KafkaSettings(bootstrap=None))
-    with running_stack(settings, store_url, seed=int(topic_suffix[:6], 16), lots=LOTS,
+    with running_stack(settings, own_store_url, seed=int(topic_suffix[:6], 16), lots=LOTS,
                        metrics=PivotMetrics(CollectorRegistry()), start_pollers=False) as running:
         yield running
 
@@ -70,9 +70,14 @@ def test_the_erp_estate_reaches_ublo_once_and_a_notice_follows(stack: Stack) -> 
     httpx.post(f"{stack.sandboxes['erp']}/sandbox/changes",
                json={"type": "lease.notice_given", "lease_id": lease["code_bail"]}).raise_for_status()
     assert again.catch_up() == 1
-    with stack.hub.store.read_session() as session:
-        lot_id = xref.lookup(session, "erp", "lot", lease["code_ug"])
-        lease_id = xref.lookup(session, "erp", "lease", lease["code_bail"])
+
+    def ids() -> tuple[str | None, str | None]:  # translation runs on the workers
+        with stack.hub.store.read_session() as session:
+            return (xref.lookup(session, "erp", "lot", lease["code_ug"]),
+                    xref.lookup(session, "erp", "lease", lease["code_bail"]))
+
+    _wait_for(lambda: None not in ids())
+    lot_id, lease_id = ids()
 
     def noticed() -> bool:
         props = {p["external_ref"]: p for p in _state(stack, "ublo")["properties"]}
@@ -110,6 +115,13 @@ def _post(stack: Stack, body: bytes) -> None:
 def test_a_steward_merges_a_chatbot_tenant_into_the_erp_tenant(stack: Stack) -> None:
     stack.pollers[0].catch_up()
     lease = next(x for x in _erp(stack, "leases") if x["statut"] == "EN_COURS")
+
+    def translated() -> bool:  # the load is published; its translation runs on the workers
+        with stack.hub.store.read_session() as session:
+            lease_id = xref.lookup(session, "erp", "lease", lease["code_bail"])
+            return lease_id is not None and golden.get(session, lease_id) is not None
+
+    _wait_for(translated)
     with stack.hub.store.read_session() as session:
         erp_tenant = xref.lookup(session, "erp", "tenant", lease["titulaires"][0])
         lot_id = xref.lookup(session, "erp", "lot", lease["code_ug"])
