@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,16 +37,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("store_backend", backends, scope="session")
 
 
-@pytest.fixture(scope="session")
-def _postgres_database() -> Iterator[str | None]:
-    admin_url = os.environ.get("PIVOT_TEST_DATABASE_URL")
-    if not admin_url:
-        yield None
-        return
-    url = make_url(admin_url)
+@contextmanager
+def _new_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A PostgreSQL database created on ``server_url`` for the block, dropped after it."""
+    url = make_url(server_url)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    name = f"pivot_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -55,6 +53,16 @@ def _postgres_database() -> Iterator[str | None]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_database() -> Iterator[str | None]:
+    admin_url = os.environ.get("PIVOT_TEST_DATABASE_URL")
+    if not admin_url:
+        yield None
+        return
+    with _new_database(admin_url, "pivot_test") as url:
+        yield url
 
 
 @pytest.fixture
@@ -77,17 +85,8 @@ def own_store_url(store_backend: str, tmp_path: Path, _postgres_database: str | 
         yield f"sqlite:///{tmp_path / 'pivot.db'}"
         return
     assert _postgres_database is not None
-    url = make_url(_postgres_database)
-    name = f"pivot_own_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _new_database(_postgres_database, "pivot_own") as url:
+        yield url
 
 
 @pytest.fixture
