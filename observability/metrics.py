@@ -84,6 +84,10 @@ class PivotMetrics:
             "pivot_end_to_end_seconds", "From ingestion to effect applied in the target satellite.",
             ["connector"], buckets=_LATENCY_BUCKETS, registry=r,
         )
+        self.quality_findings = Counter(
+            "pivot_quality_findings", "Quality rules broken by new golden-record versions.",
+            ["connector", "entity", "rule", "severity"], registry=r,
+        )
 
     def count(self, counter: Counter, **labels: str) -> float:
         """Current value of ``counter`` summed over the series matching ``labels``."""

@@ -5,7 +5,8 @@
     PivotError
     ├── ConfigurationError      wrong settings or missing dependency: fail fast, never retried
     ├── RetryableError          transient (5xx, timeout, connection): retried in place, bounded
-    │   └── BrokerUnavailable   the Kafka cluster did not acknowledge in time
+    │   ├── BrokerUnavailable   the Kafka cluster did not acknowledge in time
+    │   └── StoreConflict       another worker wrote the same row first: redo the whole batch
     ├── RejectedError           this message cannot be processed: DLQ with its reason, move on
     │   ├── MappingError        payload does not fit the connector's satellite model / mapping
     │   ├── UnknownEventError   no mapping for this satellite event type
@@ -41,6 +42,16 @@ class BrokerUnavailable(RetryableError):
     """The Kafka cluster did not acknowledge a write in time."""
 
     kind = "broker_unavailable"
+
+
+class StoreConflict(RetryableError):
+    """Another worker wrote the same identity first; the batch's transaction must be redone.
+
+    Not a problem of one message: stages let it through their per-message error handling so
+    the consumer loop rolls the batch back and processes it again.
+    """
+
+    kind = "store_conflict"
 
 
 class RejectedError(PivotError):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from kafka.producer.future import FutureRecordMetadata
 from sqlalchemy.orm import Session
 
+from canonical_model import quality
 from canonical_model.events import CanonicalEvent
 from canonical_model.schemas import schema_id
 from observability.tracing import inject
@@ -16,7 +18,8 @@ from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, event_id
 from pivot.pipeline.survivorship import Survivorship
-from pivot.store import golden, outbox, tenancy
+from pivot.store import findings, golden, outbox, tenancy
+from pivot.store.tables import utcnow
 
 
 def carried_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -46,6 +49,138 @@ class Staged:
         return producer.send_raw(self.topic, self.key, self.value, self.headers)
 
 
+@dataclass(slots=True)
+class _Current:
+    """A golden record as this transaction sees it."""
+
+    version: int
+    data: dict[str, Any]
+    stored: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    event: CanonicalEvent
+    origin_id: str
+    source_id: str | None
+    headers: Mapping[str, str]
+
+
+class Stager:
+    """Records canonical events in one transaction, set-based, and keeps what to produce.
+
+    :meth:`add` only queues; :meth:`flush` writes everything queued since the last flush in a
+    few statements: golden records and their versions (lineage), lease periods, outbox rows.
+    Event ids derive from the origin id (the satellite's event id or the ingestion id), the
+    event type and the subject, so translating the same message again yields the same ids and
+    the golden record is not versioned twice. With ``survivorship``, fields another system
+    masters keep their golden value. Each new version is checked by the quality rules; the
+    findings are kept with it and listed in :attr:`findings` (entity, rule, severity).
+    """
+
+    def __init__(
+        self, session: Session, *, connector: str, mapping_version: str,
+        survivorship: Survivorship | None = None,
+    ) -> None:
+        self.session = session
+        self.connector = connector
+        self.mapping_version = mapping_version
+        self.survivorship = survivorship
+        self.staged: list[Staged] = []
+        self.findings: list[tuple[str, str, str]] = []
+        self._pending: list[_Pending] = []
+        self._golden: dict[str, _Current] = {}
+        self._applied: set[str] = set()
+
+    def add(
+        self, events: list[CanonicalEvent], *, origin_id: str, source_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Queue ``events`` caused by one message."""
+        carried = dict(headers or {})
+        self._pending.extend(_Pending(e, origin_id, source_id, carried) for e in events)
+
+    @property
+    def dirty(self) -> bool:
+        """True while events wait for :meth:`flush`."""
+        return bool(self._pending)
+
+    def flush(self) -> list[Staged]:
+        """Write the queued events; return what they add to :attr:`staged`."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        eids = [event_id(self.connector, p.origin_id, p.event.event_type, p.event.subject)
+                for p in pending]
+        done = golden.applied(self.session, set(eids) - self._applied) | self._applied
+        unseen = {p.event.subject for p in pending} - self._golden.keys()
+        for cid, (version, data) in golden.load(self.session, unseen).items():
+            self._golden[cid] = _Current(version, data, stored=True)
+        now = utcnow()
+        versions: list[dict[str, Any]] = []
+        touched: dict[str, tuple[str, str]] = {}
+        periods: dict[str, tenancy.Period] = {}
+        found: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
+        staged: list[Staged] = []
+        for item, eid in zip(pending, eids, strict=True):
+            event, kind = item.event, item.event.entity_model.kind
+            current = self._golden.get(event.subject)
+            if self.survivorship is not None and current is not None:
+                event = self.survivorship.apply(event, current.data, self.connector)
+            if eid not in done:
+                done.add(eid)
+                snapshot = event.snapshot().model_dump(mode="json")
+                if current is None:
+                    current = self._golden[event.subject] = _Current(0, {}, stored=False)
+                current.version += 1
+                current.data = snapshot
+                touched[event.subject] = (kind, eid)
+                versions.append({
+                    "canonical_id": event.subject, "version": current.version, "event_id": eid,
+                    "event_type": event.event_type, "source_system": self.connector,
+                    "source_id": item.source_id, "mapping_version": self.mapping_version,
+                    "data": snapshot, "recorded_at": now,
+                })
+                found.extend({"canonical_id": event.subject, "entity": kind, "event_id": eid,
+                              "rule": f.rule, "field": f.field, "severity": f.severity,
+                              "message": f.message, "found_at": now}
+                             for f in quality.check(event))
+                if kind == "lease":
+                    end = snapshot.get("end_date")
+                    periods[event.subject] = tenancy.Period(
+                        snapshot["lot_id"], date.fromisoformat(snapshot["start_date"]),
+                        date.fromisoformat(end) if end else None,
+                        frozenset(snapshot.get("holder_ids") or ()))
+            envelope = Envelope(
+                id=eid, type=event.event_type, source=connector_source(self.connector),
+                subject=event.subject, dataschema=schema_id(event.event_type),
+                data=event.model_dump_json().encode(), key=event.subject, headers=dict(item.headers),
+            )
+            key, value, kafka_headers = envelope.to_kafka()
+            topic = topics.canonical(kind)
+            rows.append({"event_id": eid, "event_type": event.event_type, "topic": topic,
+                         "key": envelope.key, "value": value,
+                         "headers": outbox.row_headers(kafka_headers), "created_at": now})
+            staged.append(Staged(eid, kind, topic, key, value, kafka_headers))
+        self._applied = done
+        created, changed = [], []
+        for cid, (kind, last) in touched.items():
+            current = self._golden[cid]
+            row = {"canonical_id": cid, "version": current.version, "data": current.data,
+                   "last_event_id": last, "updated_at": now}
+            (changed if current.stored else created).append(row if current.stored
+                                                            else {**row, "entity": kind})
+            current.stored = True
+        golden.write_many(self.session, created, changed, versions)
+        tenancy.record_many(self.session, periods)
+        findings.record_many(self.session, found)
+        outbox.add_many(self.session, rows)
+        self.findings.extend((row["entity"], row["rule"], row["severity"]) for row in found)
+        self.staged.extend(staged)
+        return staged
+
+
 def stage(
     session: Session,
     events: list[CanonicalEvent],
@@ -57,42 +192,8 @@ def stage(
     headers: Mapping[str, str] | None = None,
     survivorship: Survivorship | None = None,
 ) -> list[Staged]:
-    """Record each event in its golden record and the outbox; return what to produce.
-
-    Event ids derive from ``origin_id`` (the satellite's event id or the ingestion id), the
-    event type and the subject, so translating the same message again yields the same ids and
-    the golden record is not versioned twice. With ``survivorship``, fields another system
-    masters keep their golden value.
-    """
-    staged = []
-    for event in events:
-        if survivorship is not None:
-            current = golden.get(session, event.subject)
-            event = survivorship.apply(event, current.data if current else None, connector)
-        eid = event_id(connector, origin_id, event.event_type, event.subject)
-        snapshot = event.snapshot().model_dump(mode="json")
-        applied = golden.apply(
-            session, event.subject, event.entity_model.kind, snapshot,
-            golden.Lineage(eid, event.event_type, connector, mapping_version, source_id),
-        )
-        if applied is not None and event.entity_model.kind == "lease":
-            end = snapshot.get("end_date")
-            tenancy.record(session, event.subject, snapshot["lot_id"],
-                           date.fromisoformat(snapshot["start_date"]),
-                           date.fromisoformat(end) if end else None,
-                           snapshot.get("holder_ids") or ())
-        envelope = Envelope(
-            id=eid,
-            type=event.event_type,
-            source=connector_source(connector),
-            subject=event.subject,
-            dataschema=schema_id(event.event_type),
-            data=event.model_dump_json().encode(),
-            key=event.subject,
-            headers=dict(headers or {}),
-        )
-        key, value, kafka_headers = envelope.to_kafka()
-        topic = topics.canonical(event.entity_model.kind)
-        outbox.add(session, eid, event.event_type, topic, envelope.key, value, kafka_headers)
-        staged.append(Staged(eid, event.entity_model.kind, topic, key, value, kafka_headers))
-    return staged
+    """Record the events caused by one message now; return what to produce (see :class:`Stager`)."""
+    stager = Stager(session, connector=connector, mapping_version=mapping_version,
+                    survivorship=survivorship)
+    stager.add(events, origin_id=origin_id, source_id=source_id, headers=headers)
+    return stager.flush()

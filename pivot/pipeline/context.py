@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -20,14 +20,23 @@ class StoreContext:
     """A :class:`connectors.sdk.MappingContext` over a store session, cached per batch.
 
     With ``defer_writes`` the new links are kept in memory and written by :meth:`flush`
-    later, so no write transaction stays open while a satellite is being called.
+    later, in one statement, so no write transaction stays open while a satellite is being
+    called, and a batch writes its links at once. ``before_read`` runs before every look-up
+    the link cache cannot answer (golden records, lease periods, reverse look-ups), so a
+    deferring caller can write what it queued first and the mapping reads its own writes.
     """
 
-    def __init__(self, session: Session, system: str, *, defer_writes: bool = False) -> None:
+    def __init__(
+        self, session: Session, system: str, *, defer_writes: bool = False,
+        before_read: Callable[[], None] | None = None,
+    ) -> None:
         self.session = session
         self._system = system
         self._defer = defer_writes
-        self._cache: dict[tuple[str, str, str], str] = {}
+        self._before_read = before_read
+        #: Look-ups already answered in this transaction, misses included (a link written
+        #: meanwhile by another worker is caught when the deferred links are written).
+        self._cache: dict[tuple[str, str, str], str | None] = {}
         self.pending_links: list[tuple[str, str, str, str]] = []
 
     @property
@@ -40,9 +49,7 @@ class StoreContext:
         key = (system or self._system, entity, source_id)
         if key in self._cache:
             return self._cache[key]
-        found = xref.lookup(self.session, *key)
-        if found is not None:
-            self._cache[key] = found
+        found = self._cache[key] = xref.lookup(self.session, *key)
         return found
 
     def link(self, entity: str, source_id: str, canonical_id: str) -> str:
@@ -83,37 +90,45 @@ class StoreContext:
 
     def source_id(self, entity: str, canonical_id: str, system: str | None = None) -> str | None:
         """The id ``system`` writes with for a canonical id (its newest current link), or None."""
+        self._read()
         ids = xref.source_ids(self.session, system or self._system, entity, canonical_id,
                               current=True)
         return ids[-1] if ids else None
 
     def golden(self, canonical_id: str) -> dict[str, Any] | None:
         """Current golden record data (of the survivor, when the record was merged), or None."""
+        self._read()
         record = golden.get(self.session, xref.survivor_of(self.session, canonical_id))
         return dict(record.data) if record is not None else None
 
     def lease_of_lot(self, lot_id: str, on: date) -> str | None:
         """The lease that held a lot on a day."""
+        self._read()
         return tenancy.lease_on(self.session, lot_id, on)
 
     def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
         """The lot a tenant (or a record merged into it) holds a lease on, on a day."""
+        self._read()
         survivor = xref.survivor_of(self.session, tenant_id)
         ids = [survivor, *xref.absorbed_into(self.session, survivor)]
         return tenancy.lot_of_tenant(self.session, ids, on)
 
     def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
         """Golden records of ``entity`` whose top-level fields equal ``equals``, newest first."""
+        self._read()
         query = select(GoldenRecord.data).where(GoldenRecord.entity == entity)
         for name, value in equals.items():
             query = query.where(GoldenRecord.data[name].as_string() == value)
         query = query.order_by(GoldenRecord.updated_at.desc()).limit(limit)
         return [dict(data) for data in self.session.scalars(query)]
 
+    def _read(self) -> None:
+        if self._before_read is not None:
+            self._before_read()
+
     def flush(self, session: Session) -> None:
-        """Write the deferred links in ``session``."""
-        for system, entity, source_id, canonical_id in self.pending_links:
-            xref.link(session, system, entity, source_id, canonical_id)
+        """Write the deferred links in ``session`` (see :func:`pivot.store.xref.link_many`)."""
+        xref.link_many(session, self.pending_links)
         self.pending_links.clear()
 
 

@@ -139,10 +139,9 @@ class DeliverProcessor:
         if delivered or skipped:
             with self.store.session() as session:
                 outbox.mark_published(session, [item.event_id for item in published])
-                for eid, _ in delivered:
-                    idempotency.mark(session, self.consumer_name, eid, Outcome.OK)
-                for eid, _ in skipped:
-                    idempotency.mark(session, self.consumer_name, eid, Outcome.SKIPPED)
+                idempotency.mark_many(session, self.consumer_name,
+                                      [(eid, Outcome.OK) for eid, _ in delivered]
+                                      + [(eid, Outcome.SKIPPED) for eid, _ in skipped])
         for _, event_type in delivered:
             self.metrics.events_out.labels(name, event_type, Outcome.OK).inc()
         for _, event_type in skipped:
@@ -165,11 +164,13 @@ class DeliverProcessor:
         carried = canonical.carried_headers(env.headers)
         with self.store.session() as session:
             ctx.flush(session)
-            staged = canonical.stage(
-                session, produced, connector=self.connector.name,
-                mapping_version=self.connector.mapping_version, origin_id=env.id,
-                headers=carried, survivorship=self.survivorship,
-            )
+            stager = canonical.Stager(session, connector=self.connector.name,
+                                      mapping_version=self.connector.mapping_version,
+                                      survivorship=self.survivorship)
+            stager.add(produced, origin_id=env.id, headers=carried)
+            staged = stager.flush()
+        for entity, rule, severity in stager.findings:
+            self.metrics.quality_findings.labels(self.connector.name, entity, rule, severity).inc()
         return staged
 
     def _dead(self, record: ConsumerRecord, error: BaseException, attempts: int):  # type: ignore[no-untyped-def]

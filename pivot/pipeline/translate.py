@@ -1,15 +1,17 @@
 """Translate stage: ``pivot.raw.<connector>`` → canonical events on ``pivot.canonical.<entity>``.
 
 Per polled batch: map every record in one store transaction (xref, golden records, lineage),
-commit it, produce the canonical events and the dead letters, wait for the broker's acks; the
-consumer loop commits the offsets afterwards. A crash anywhere replays the batch, which maps
-to the same canonical ids and event ids, so nothing is lost and nothing is applied twice.
+written set-based (a few statements per batch, not per record); commit it, produce the
+canonical events and the dead letters, wait for the broker's acks; the consumer loop commits
+the offsets afterwards. A crash anywhere replays the batch, which maps to the same canonical
+ids and event ids, so nothing is lost and nothing is applied twice.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 
 from kafka.consumer.fetcher import ConsumerRecord
 
@@ -19,7 +21,7 @@ from observability.tracing import consumer_span
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import Envelope
-from pivot.errors import PivotError
+from pivot.errors import PivotError, StoreConflict
 from pivot.pipeline import canonical
 from pivot.pipeline.context import StoreContext
 from pivot.pipeline.dlq import dead_letter
@@ -48,12 +50,19 @@ class TranslateProcessor:
         """Process one polled batch."""
         started = time.perf_counter()
         name = self.connector.name
-        staged: list[canonical.Staged] = []
         translated: list[str] = []
         rejected: list[tuple[ConsumerRecord, PivotError]] = []
         counted: list[tuple[str, str]] = []
         with self.store.session() as session:
-            ctx = StoreContext(session, name)
+            stager = canonical.Stager(session, connector=name,
+                                      mapping_version=self.connector.mapping_version,
+                                      survivorship=self.survivorship)
+
+            def write_queued() -> None:
+                ctx.flush(session)
+                stager.flush()
+
+            ctx = StoreContext(session, name, defer_writes=True, before_read=write_queued)
             for record in records:
                 headers = _headers(record)
                 with consumer_span(record.topic, headers, group=self.group,
@@ -62,19 +71,19 @@ class TranslateProcessor:
                         raw = Envelope.from_kafka(record.key, record.value, record.headers)
                         span.set_attribute("messaging.message.id", raw.id)
                         result = self.connector.translate(raw.data, ctx)
-                        keep = canonical.carried_headers(raw.headers)
-                        staged.extend(canonical.stage(
-                            session, result.events, connector=name,
-                            mapping_version=self.connector.mapping_version,
-                            origin_id=result.source_event_id or raw.id,
-                            source_id=raw.key, headers=keep, survivorship=self.survivorship,
-                        ))
+                        stager.add(result.events, origin_id=result.source_event_id or raw.id,
+                                   source_id=raw.key,
+                                   headers=canonical.carried_headers(raw.headers))
                         counted.extend((e.entity_model.kind, e.event_type) for e in result.events)
                         translated.append(raw.id)
+                    except StoreConflict:
+                        raise  # the whole batch is redone, not this record dead-lettered
                     except PivotError as exc:
                         span.set_attribute("error.type", type(exc).__name__)
                         rejected.append((record, exc))
+            write_queued()
             journal.mark_translated(session, translated)
+        staged = stager.staged
         futures = [item.send(self.producer) for item in staged]
         for record, exc in rejected:
             log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition,
@@ -85,9 +94,11 @@ class TranslateProcessor:
         if staged:
             with self.store.session() as session:
                 outbox.mark_published(session, [item.event_id for item in staged])
-        for entity, event_type in counted:
-            self.metrics.events_in.labels(name, entity, event_type, Outcome.OK).inc()
-            self.metrics.published.labels(name, entity).inc()
+        for (entity, event_type), n in Counter(counted).items():
+            self.metrics.events_in.labels(name, entity, event_type, Outcome.OK).inc(n)
+            self.metrics.published.labels(name, entity).inc(n)
+        for (entity, rule, severity), n in Counter(stager.findings).items():
+            self.metrics.quality_findings.labels(name, entity, rule, severity).inc(n)
         if rejected:
             self.metrics.events_in.labels(name, "-", "-", Outcome.DLQ).inc(len(rejected))
             self.metrics.dlq_writes.labels(name, Stage.TRANSLATE).inc(len(rejected))

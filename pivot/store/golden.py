@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from pivot.store import bulk
 from pivot.store.tables import GoldenRecord, GoldenRecordVersion, utcnow
 
 
@@ -52,6 +54,43 @@ def apply(
     )
     session.flush()
     return record.version
+
+
+def load(session: Session, canonical_ids: Iterable[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Version and data of the golden records among ``canonical_ids`` that exist."""
+    ids = list(canonical_ids)
+    if not ids:
+        return {}
+    return {cid: (version, data) for cid, version, data in session.execute(
+        select(GoldenRecord.canonical_id, GoldenRecord.version, GoldenRecord.data)
+        .where(GoldenRecord.canonical_id.in_(ids)))}
+
+
+def applied(session: Session, event_ids: Iterable[str]) -> set[str]:
+    """The subset of ``event_ids`` already recorded as a version of some golden record."""
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(GoldenRecordVersion.event_id)
+                               .where(GoldenRecordVersion.event_id.in_(ids))))
+
+
+def write_many(
+    session: Session, created: Sequence[dict[str, Any]], changed: Sequence[dict[str, Any]],
+    versions: Sequence[dict[str, Any]],
+) -> None:
+    """Insert new golden records, update changed ones and add their versions, set-based.
+
+    Rows carry the table's column names. Two workers versioning the same record at once
+    clash on the (canonical id, version) constraint: one transaction fails and is redone.
+    """
+    if created:
+        session.execute(insert(GoldenRecord), list(created))
+    if changed:
+        session.execute(update(GoldenRecord), list(changed))
+        bulk.expire(session, GoldenRecord, {row["canonical_id"] for row in changed})
+    if versions:
+        session.execute(insert(GoldenRecordVersion), list(versions))
 
 
 def get(session: Session, canonical_id: str) -> GoldenRecord | None:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pivot.store.tables import ProcessedEvent
+from pivot.store.bulk import insert_ignore
+from pivot.store.tables import ProcessedEvent, utcnow
 
 
 def seen(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
@@ -33,3 +34,12 @@ def mark(session: Session, consumer: str, event_id: str, outcome: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def mark_many(session: Session, consumer: str, outcomes: Iterable[tuple[str, str]]) -> None:
+    """Record several (event id, outcome) as processed by ``consumer`` in one statement."""
+    now = utcnow()
+    insert_ignore(session, ProcessedEvent,
+                  [{"consumer": consumer, "event_id": eid, "outcome": outcome, "processed_at": now}
+                   for eid, outcome in outcomes],
+                  conflict=("consumer", "event_id"))

@@ -7,18 +7,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from pivot.store.bulk import insert_ignore
 from pivot.store.tables import Ingestion, Outbox, ProcessedEvent, utcnow
 
 
-def add(
-    session: Session, event_id: str, event_type: str, topic: str, key: str | None, value: bytes,
-    headers: list[tuple[str, bytes]],
-) -> None:
-    """Keep a produced event (once: the same event id is not added twice)."""
-    if session.scalar(select(Outbox.seq).where(Outbox.event_id == event_id)) is not None:
-        return
-    session.add(Outbox(event_id=event_id, event_type=event_type, topic=topic, key=key, value=value,
-                       headers=[[k, v.decode("utf-8", "replace")] for k, v in headers]))
+def row_headers(headers: list[tuple[str, bytes]]) -> list[list[str]]:
+    """Kafka headers as the outbox keeps them (JSON)."""
+    return [[k, v.decode("utf-8", "replace")] for k, v in headers]
+
+
+def add_many(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Keep produced events in one statement; an event id already kept is left alone.
+
+    Rows carry ``event_id, event_type, topic, key, value, headers`` (see :func:`row_headers`).
+    """
+    insert_ignore(session, Outbox, rows, conflict=("event_id",))
 
 
 def mark_published(session: Session, event_ids: Sequence[str]) -> None:

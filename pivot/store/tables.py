@@ -196,3 +196,21 @@ class AiDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (UniqueConstraint("event_id", "model", "subject", name="uq_ai_decision_event"),)
+
+
+class QualityFinding(Base):
+    """A quality rule a golden-record version breaks (kept, not refused: see canonical_model.quality)."""
+
+    __tablename__ = "quality_finding"
+    __table_args__ = (UniqueConstraint("event_id", "rule", "field", name="uq_quality_finding_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canonical_id: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    #: The event whose version broke the rule.
+    event_id: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(128), index=True)
+    field: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(512))
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from pivot.store import bulk
 from pivot.store.tables import LeaseHolder, Tenancy
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A lease's hold on its lot and the lease's holders."""
+
+    lot_id: str
+    start: date
+    end: date | None
+    holders: frozenset[str] = field(default_factory=frozenset)
 
 
 def record(
@@ -16,16 +28,37 @@ def record(
     holders: Sequence[str] = (),
 ) -> None:
     """Record (or update) the period a lease holds its lot, and who holds the lease."""
-    row = session.get(Tenancy, lease_id)
-    if row is None:
-        session.add(Tenancy(lease_id=lease_id, lot_id=lot_id, start_date=start, end_date=end))
-    else:
-        row.lot_id, row.start_date, row.end_date = lot_id, start, end
-    current = set(session.scalars(select(LeaseHolder.tenant_id)
-                                  .where(LeaseHolder.lease_id == lease_id)))
-    if current != set(holders):
-        session.execute(delete(LeaseHolder).where(LeaseHolder.lease_id == lease_id))
-        session.add_all(LeaseHolder(lease_id=lease_id, tenant_id=t) for t in sorted(set(holders)))
+    record_many(session, {lease_id: Period(lot_id, start, end, frozenset(holders))})
+
+
+def record_many(session: Session, periods: Mapping[str, Period]) -> None:
+    """Record (or update) the periods of several leases, set-based."""
+    if not periods:
+        return
+    ids = list(periods)
+    known = {lease: (lot, start, end) for lease, lot, start, end in session.execute(
+        select(Tenancy.lease_id, Tenancy.lot_id, Tenancy.start_date, Tenancy.end_date)
+        .where(Tenancy.lease_id.in_(ids)))}
+    holders: dict[str, set[str]] = {}
+    for lease, tenant in session.execute(select(LeaseHolder.lease_id, LeaseHolder.tenant_id)
+                                         .where(LeaseHolder.lease_id.in_(ids))):
+        holders.setdefault(lease, set()).add(tenant)
+    rows = {lease: {"lease_id": lease, "lot_id": p.lot_id, "start_date": p.start, "end_date": p.end}
+            for lease, p in periods.items()}
+    created = [row for lease, row in rows.items() if lease not in known]
+    changed = [row for lease, row in rows.items()
+               if lease in known and known[lease] != (row["lot_id"], row["start_date"], row["end_date"])]
+    if created:
+        session.execute(insert(Tenancy), created)
+    if changed:
+        session.execute(update(Tenancy), changed)
+        bulk.expire(session, Tenancy, {row["lease_id"] for row in changed})
+    moved = [lease for lease, p in periods.items() if holders.get(lease, set()) != set(p.holders)]
+    if moved:
+        session.execute(delete(LeaseHolder).where(LeaseHolder.lease_id.in_(moved)))
+        session.execute(insert(LeaseHolder), [{"lease_id": lease, "tenant_id": tenant}
+                                              for lease in moved
+                                              for tenant in sorted(periods[lease].holders)])
 
 
 def lease_on(session: Session, lot_id: str, day: date) -> str | None:

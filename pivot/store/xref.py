@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canonical_model.base import new_canonical_id
+from pivot.errors import StoreConflict
+from pivot.store.bulk import insert_ignore
 from pivot.store.tables import Xref, XrefMerge, utcnow
+
+#: One link: (system, entity, source id, canonical id).
+Link = tuple[str, str, str, str]
+
+
+#: Built once: the hot path of every mapping (building the statement costs more than running it).
+_LOOKUP = select(Xref.canonical_id).where(
+    Xref.system == bindparam("system"), Xref.entity == bindparam("entity"),
+    Xref.source_id == bindparam("source_id"),
+)
 
 
 def lookup(session: Session, system: str, entity: str, source_id: str) -> str | None:
     """Canonical id of a source id, or None when unknown."""
-    return session.scalar(
-        select(Xref.canonical_id).where(
-            Xref.system == system, Xref.entity == entity, Xref.source_id == source_id
-        )
-    )
+    # Core execution: the ORM layer would double the cost of this one-column read. The flush
+    # is what the ORM's autoflush would do (a no-op when nothing is pending).
+    session.flush()
+    return session.connection().execute(
+        _LOOKUP, {"system": system, "entity": entity, "source_id": source_id}).scalar()
 
 
 def link(session: Session, system: str, entity: str, source_id: str, canonical_id: str) -> str:
@@ -41,6 +53,36 @@ def link(session: Session, system: str, entity: str, source_id: str, canonical_i
             raise
         return existing
     return canonical_id
+
+
+def link_many(session: Session, links: Sequence[Link]) -> None:
+    """Write ``links`` in one statement; raise :class:`StoreConflict` if one is already taken.
+
+    The links were decided from look-ups made earlier in the transaction. When another
+    worker linked one of the same source ids to another canonical id since, the decisions
+    built on it are wrong: the caller's transaction must roll back and start again, and the
+    look-ups then find the other worker's link. A link already written as it is here is fine.
+    """
+    wanted = {(system, entity, source_id): cid for system, entity, source_id, cid in links}
+    if not wanted:
+        return
+    inserted = insert_ignore(
+        session, Xref,
+        [{"system": s, "entity": e, "source_id": i, "canonical_id": c}
+         for (s, e, i), c in wanted.items()],
+        conflict=("system", "entity", "source_id"),
+        returning=(Xref.system, Xref.entity, Xref.source_id),
+    )
+    clashed = set(wanted) - {tuple(row) for row in inserted}
+    if not clashed:
+        return
+    existing = session.execute(
+        select(Xref.system, Xref.entity, Xref.source_id, Xref.canonical_id)
+        .where(tuple_(Xref.system, Xref.entity, Xref.source_id).in_(list(clashed)))
+    )
+    moved = [f"{s}/{e}/{i}" for s, e, i, cid in existing if wanted[(s, e, i)] != cid]
+    if moved:
+        raise StoreConflict(f"linked meanwhile by another worker: {', '.join(sorted(moved)[:5])}")
 
 
 def resolve(session: Session, system: str, entity: str, source_id: str) -> str:

@@ -1,0 +1,54 @@
+"""Set-based writes shared by the store modules: one statement per batch, not one per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.dml import Insert
+
+
+def _insert(session: Session, model: type[Any]) -> Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no insert-or-ignore for the {dialect} dialect")  # pragma: no cover
+
+
+def insert_ignore(
+    session: Session, model: type[Any], rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str], returning: Sequence[InstrumentedAttribute[Any]] = (),
+) -> list[Row[Any]]:
+    """Insert ``rows``, skipping those that clash on the unique columns ``conflict``.
+
+    Returns the ``returning`` columns of the rows actually inserted (none when not asked):
+    what is missing from the answer already existed, written by an earlier batch or by
+    another worker at the same moment.
+    """
+    if not rows:
+        return []
+    statement = _insert(session, model).on_conflict_do_nothing(index_elements=list(conflict))
+    if returning:
+        return list(session.execute(statement.returning(*returning), list(rows)))
+    session.execute(statement, list(rows))
+    return []
+
+
+def expire(session: Session, model: type[Any], keys: set[Any]) -> None:
+    """Expire loaded ``model`` instances whose primary key is in ``keys``.
+
+    Set-based UPDATEs bypass the session's identity map; an instance loaded earlier in the
+    transaction would otherwise keep showing the values from before.
+    """
+    if not keys:
+        return
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, model):
+            pk = model.__mapper__.primary_key_from_instance(instance)
+            if (pk[0] if len(pk) == 1 else tuple(pk)) in keys:
+                session.expire(instance)
