@@ -7,6 +7,9 @@ lines and the home-insurance status of leases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -25,6 +28,7 @@ from canonical_model.events import (
 )
 from connectors.erp.mapping import (
     bill_intervention,
+    identities,
     map_building_export,
     map_lease_export,
     map_lease_signed,
@@ -93,6 +97,10 @@ class ErpConnector(Connector):
         InsuranceCertificateValidated.event_type: Outbound(InsuranceCertificateValidated, report_insurance),
         InsuranceCertificateRejected.event_type: Outbound(InsuranceCertificateRejected, report_insurance),
     }
+
+    def identities(self, payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """The source and national ids the mapping of ``payload`` resolves (a bulk-load hint)."""
+        return identities(self.name, payload.get(self.event_type_field), payload.get("data"))
 
     @property
     def page_size(self) -> int:

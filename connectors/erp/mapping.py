@@ -357,3 +357,42 @@ def report_insurance(
     raise_for_status(ctx.client.put(
         f"/api/v1/leases/{quote(erp_lease, safe='')}/insurance", json=body, headers={IDEMPOTENCY_HEADER: key},
     ))
+
+
+# ---------------------------------------------------------------- identity hints
+
+#: The source ids each ERP record kind resolves: (entity, field, list field?).
+_RESOLVES: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "residence": (("residence", "code_residence", False),),
+    "building": (("building", "code_batiment", False), ("residence", "code_residence", False)),
+    "lot": (("lot", "code_ug", False), ("building", "code_batiment", False)),
+    "tenant": (("tenant", "code_tiers", False),),
+    "lease": (("lease", "code_bail", False), ("lot", "code_ug", False), ("tenant", "titulaires", True)),
+}
+_NATIONAL = {"lot": ("rpls", "rpls_id", "numero_rpls"), "building": ("rnb", "rnb_id", "id_rnb")}
+
+
+def identities(system: str, kind: object, data: object) -> list[tuple[str, str, str]]:
+    """The look-ups mapping an ERP payload of type ``kind`` makes (``Connector.identities``)."""
+    if not isinstance(kind, str) or not isinstance(data, Mapping):
+        return []
+    if kind.startswith("export."):
+        records = [(kind.removeprefix("export."), data)]
+    else:  # a change: its lease, lot and tenants
+        records = [(name, data.get(name)) for name in ("lease", "lot", "tenant")]
+        records += [("tenant", t) for t in data.get("tenants") or () if isinstance(t, Mapping)]
+    found: list[tuple[str, str, str]] = []
+    for name, record in records:
+        if not isinstance(record, Mapping):
+            continue
+        for entity, key, many in _RESOLVES.get(name, ()):
+            values = record.get(key)
+            for value in (values if many and isinstance(values, list) else [values]):
+                if isinstance(value, str) and value.strip():
+                    found.append((system, entity, value.strip()))
+        if name in _NATIONAL:
+            system, id_kind, key = _NATIONAL[name]
+            national = _national(id_kind, _blank_to_none(str(record.get(key) or "").strip()))
+            if national:
+                found.append((system, name, national))
+    return found

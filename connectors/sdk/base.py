@@ -186,9 +186,21 @@ class Connector:
                 return str(value)
         return None
 
+    def identities(self, payload: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+        """The (system, entity, source id) look-ups mapping ``payload`` will make: a hint.
+
+        The translate stage answers the hints of a whole batch in a few queries before mapping
+        it (a bulk load then costs no query per record). A hint never changes an answer: a
+        missing one costs a query, a wrong one a useless row. Default: no hints.
+        """
+        return ()
+
     def translate(self, raw: bytes, ctx: MappingContext) -> Translation:
         """Turn one raw satellite payload into canonical events (the inbound table decides)."""
-        payload = self.parse(raw)
+        return self.translate_payload(self.parse(raw), ctx)
+
+    def translate_payload(self, payload: dict[str, Any], ctx: MappingContext) -> Translation:
+        """:meth:`translate` of a payload already parsed by :meth:`parse`."""
         event_type = self.satellite_event_type(payload)
         row = self.inbound.get(event_type)
         if row is None:

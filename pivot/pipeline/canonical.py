@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -128,9 +129,12 @@ class Stager:
             current = self._golden.get(event.subject)
             if self.survivorship is not None and current is not None:
                 event = self.survivorship.apply(event, current.data, self.connector)
+            data = event.model_dump(mode="json")
             if eid not in done:
                 done.add(eid)
-                snapshot = event.snapshot().model_dump(mode="json")
+                # The entity's state: the event less its event-only fields (what snapshot()
+                # validates again, taken from the already validated event).
+                snapshot = {name: data[name] for name in event.entity_model.model_fields}
                 if current is None:
                     current = self._golden[event.subject] = _Current(0, {}, stored=False)
                 current.version += 1
@@ -155,7 +159,8 @@ class Stager:
             envelope = Envelope(
                 id=eid, type=event.event_type, source=connector_source(self.connector),
                 subject=event.subject, dataschema=schema_id(event.event_type),
-                data=event.model_dump_json().encode(), key=event.subject, headers=dict(item.headers),
+                data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+                key=event.subject, headers=dict(item.headers),
             )
             key, value, kafka_headers = envelope.to_kafka()
             topic = topics.canonical(kind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +51,14 @@ class StoreContext:
             return self._cache[key]
         found = self._cache[key] = xref.lookup(self.session, *key)
         return found
+
+    def prefetch(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Answer the look-ups of ``keys`` (system, entity, source id) now, in a few queries."""
+        wanted = {key for key in keys if key not in self._cache}
+        if wanted:
+            found = xref.lookup_many(self.session, wanted)
+            for key in wanted:
+                self._cache[key] = found.get(key)
 
     def link(self, entity: str, source_id: str, canonical_id: str) -> str:
         """Link one of this system's ids to a canonical id (the existing link wins)."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 from kafka.consumer.fetcher import ConsumerRecord
 
@@ -21,7 +23,7 @@ from observability.tracing import consumer_span
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import Envelope
-from pivot.errors import PivotError, StoreConflict
+from pivot.errors import MappingError, PivotError, StoreConflict
 from pivot.pipeline import canonical
 from pivot.pipeline.context import StoreContext
 from pivot.pipeline.dlq import dead_letter
@@ -63,14 +65,18 @@ class TranslateProcessor:
                 stager.flush()
 
             ctx = StoreContext(session, name, defer_writes=True, before_read=write_queued)
-            for record in records:
+            batch = [self._read(record) for record in records]
+            ctx.prefetch(key for item in batch for key in item.hints)
+            for item in batch:
+                record, raw = item.record, item.raw
                 headers = _headers(record)
                 with consumer_span(record.topic, headers, group=self.group,
                                    partition=record.partition, offset=record.offset) as span:
                     try:
-                        raw = Envelope.from_kafka(record.key, record.value, record.headers)
+                        if item.error is not None or raw is None:
+                            raise item.error or MappingError("no envelope")
                         span.set_attribute("messaging.message.id", raw.id)
-                        result = self.connector.translate(raw.data, ctx)
+                        result = self.connector.translate_payload(item.payload, ctx)
                         stager.add(result.events, origin_id=result.source_event_id or raw.id,
                                    source_id=raw.key,
                                    headers=canonical.carried_headers(raw.headers))
@@ -104,6 +110,32 @@ class TranslateProcessor:
             self.metrics.dlq_writes.labels(name, Stage.TRANSLATE).inc(len(rejected))
         elapsed = (time.perf_counter() - started) / max(1, len(records))
         self.metrics.processing_seconds.labels(Stage.TRANSLATE, name).observe(elapsed)
+
+
+    def _read(self, record: ConsumerRecord) -> _Read:
+        """Envelope, payload (or why it cannot be read) and identity hints of one record."""
+        try:
+            raw = Envelope.from_kafka(record.key, record.value, record.headers)
+            payload = self.connector.parse(raw.data)
+        except PivotError as exc:
+            return _Read(record, error=exc)
+        try:
+            hints = list(self.connector.identities(payload))
+        except Exception:  # a hint is never worth a record: map it without
+            log.debug("no identity hints for %s@%d", record.topic, record.offset, exc_info=True)
+            hints = []
+        return _Read(record, raw, payload, hints)
+
+
+@dataclass(slots=True)
+class _Read:
+    """A record of the batch, read before it is mapped."""
+
+    record: ConsumerRecord
+    raw: Envelope | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    hints: list[tuple[str, str, str]] = field(default_factory=list)
+    error: PivotError | None = None
 
 
 def _headers(record: ConsumerRecord) -> dict[str, str]:

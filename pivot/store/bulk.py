@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import CursorResult, Executable, Row
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.dml import Insert
@@ -14,10 +14,27 @@ from sqlalchemy.sql.dml import Insert
 def _insert(session: Session, model: type[Any]) -> Insert:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(model.__table__)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(model.__table__)
     raise NotImplementedError(f"no insert-or-ignore for the {dialect} dialect")  # pragma: no cover
+
+
+def execute(session: Session, statement: Executable, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
+    """Run a table-level statement for ``rows`` in the session's transaction.
+
+    Core, not the ORM's bulk mode: rows are plain dicts of column values, and the ORM's
+    per-row bookkeeping would cost more than the statement. What the session still holds
+    unflushed is flushed first, as the ORM's autoflush would.
+    """
+    session.flush()
+    return session.connection().execute(statement, list(rows))
+
+
+def insert(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``model``'s table in one statement."""
+    if rows:
+        execute(session, model.__table__.insert(), rows)
 
 
 def insert_ignore(
@@ -34,8 +51,8 @@ def insert_ignore(
         return []
     statement = _insert(session, model).on_conflict_do_nothing(index_elements=list(conflict))
     if returning:
-        return list(session.execute(statement.returning(*returning), list(rows)))
-    session.execute(statement, list(rows))
+        return list(execute(session, statement.returning(*returning), rows))
+    execute(session, statement, rows)
     return []
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pivot.store import bulk
@@ -84,13 +84,13 @@ def write_many(
     Rows carry the table's column names. Two workers versioning the same record at once
     clash on the (canonical id, version) constraint: one transaction fails and is redone.
     """
-    if created:
-        session.execute(insert(GoldenRecord), list(created))
+    bulk.insert(session, GoldenRecord, created)
     if changed:
-        session.execute(update(GoldenRecord), list(changed))
+        table = GoldenRecord.__table__
+        bulk.execute(session, update(table).where(table.c.canonical_id == bindparam("key")),
+                     [{**row, "key": row["canonical_id"]} for row in changed])
         bulk.expire(session, GoldenRecord, {row["canonical_id"] for row in changed})
-    if versions:
-        session.execute(insert(GoldenRecordVersion), list(versions))
+    bulk.insert(session, GoldenRecordVersion, versions)
 
 
 def get(session: Session, canonical_id: str) -> GoldenRecord | None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from pivot.store import bulk
@@ -48,17 +48,18 @@ def record_many(session: Session, periods: Mapping[str, Period]) -> None:
     created = [row for lease, row in rows.items() if lease not in known]
     changed = [row for lease, row in rows.items()
                if lease in known and known[lease] != (row["lot_id"], row["start_date"], row["end_date"])]
-    if created:
-        session.execute(insert(Tenancy), created)
+    bulk.insert(session, Tenancy, created)
     if changed:
-        session.execute(update(Tenancy), changed)
+        table = Tenancy.__table__
+        bulk.execute(session, update(table).where(table.c.lease_id == bindparam("key")),
+                     [{**row, "key": row["lease_id"]} for row in changed])
         bulk.expire(session, Tenancy, {row["lease_id"] for row in changed})
     moved = [lease for lease, p in periods.items() if holders.get(lease, set()) != set(p.holders)]
     if moved:
         session.execute(delete(LeaseHolder).where(LeaseHolder.lease_id.in_(moved)))
-        session.execute(insert(LeaseHolder), [{"lease_id": lease, "tenant_id": tenant}
-                                              for lease in moved
-                                              for tenant in sorted(periods[lease].holders)])
+        bulk.insert(session, LeaseHolder, [{"lease_id": lease, "tenant_id": tenant}
+                                           for lease in moved
+                                           for tenant in sorted(periods[lease].holders)])
 
 
 def lease_on(session: Session, lot_id: str, day: date) -> str | None:

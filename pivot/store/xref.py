@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, tuple_, update
@@ -32,6 +32,24 @@ def lookup(session: Session, system: str, entity: str, source_id: str) -> str | 
     session.flush()
     return session.connection().execute(
         _LOOKUP, {"system": system, "entity": entity, "source_id": source_id}).scalar()
+
+
+def lookup_many(session: Session, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    """Canonical ids of the known (system, entity, source id) among ``keys``: one query a kind."""
+    by_kind: dict[tuple[str, str], set[str]] = {}
+    for system, entity, source_id in keys:
+        by_kind.setdefault((system, entity), set()).add(source_id)
+    found: dict[tuple[str, str, str], str] = {}
+    for (system, entity), source_ids in by_kind.items():
+        wanted = sorted(source_ids)
+        for start in range(0, len(wanted), 1000):
+            for source_id, cid in session.execute(
+                select(Xref.source_id, Xref.canonical_id)
+                .where(Xref.system == system, Xref.entity == entity,
+                       Xref.source_id.in_(wanted[start:start + 1000]))
+            ):
+                found[(system, entity, source_id)] = cid
+    return found
 
 
 def link(session: Session, system: str, entity: str, source_id: str, canonical_id: str) -> str:
