@@ -11,5 +11,5 @@ COPY bench ./bench
 COPY contracts ./contracts
 RUN pip install --no-cache-dir . && useradd --create-home pivot
 USER pivot
-EXPOSE 8000
+EXPOSE 8000 9108
 CMD ["pivot", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pivot.ai_cli import ai_app
+from pivot.cases.cli import case_app
 from pivot.errors import PivotError
 from pivot.settings import PivotSettings
 
@@ -33,8 +34,12 @@ app.add_typer(connector_app, name="connector")
 dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(ai_app, name="ai")
+app.add_typer(case_app, name="case")
 xref_app = typer.Typer(help="Cross-references of identifiers: look up, merge.", no_args_is_help=True)
 app.add_typer(xref_app, name="xref")
+sandbox_app = typer.Typer(help="Sandbox satellites of the demo, served on their own.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
 
 console = Console(stderr=True)
 out = Console()
@@ -48,9 +53,15 @@ def _settings() -> PivotSettings:
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.ERROR)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from observability.logging import configure_logging
+
+    configure_logging(level)
+
+
+def _tracing(service_name: str) -> None:
+    from observability.tracing import configure_tracing
+
+    configure_tracing(service_name)
 
 
 class FaultLevel(StrEnum):
@@ -93,6 +104,7 @@ def demo(
 
     settings = _settings()
     _logging("ERROR")  # the demo reports what went wrong itself; warnings would garble it
+    _tracing("pivot-demo")
     options = DemoOptions(
         messages=messages, scale=scale, seed=seed, timeout_s=timeout,
         database_url=database_url or os.environ.get("PIVOT_DATABASE_URL"), faults=faults.value,
@@ -173,6 +185,7 @@ def serve(
 
     settings = _settings()
     _logging(settings.log_level)
+    _tracing("pivot-api")
     with kafka_bootstrap(settings.kafka.bootstrap, settings.broker) as (bootstrap, embedded):
         hub = Hub(settings, bootstrap)
         hub.prepare()
@@ -201,7 +214,8 @@ def worker(
     """Run connectors' translate and deliver workers (and pollers) against PIVOT_KAFKA_BOOTSTRAP.
 
     Polled satellites (the ERP) are read from their saved cursor by one poller each. SIGTERM
-    finishes the current batch, commits its offsets and exits.
+    finishes the current batch, commits its offsets and exits. Prometheus metrics are served
+    on PIVOT_WORKER_METRICS_HOST:PIVOT_WORKER_METRICS_PORT (default 127.0.0.1:9108; port 0: off).
     """
     from pivot.bus.consumer import stop_on_signals
     from pivot.errors import ConfigurationError
@@ -209,6 +223,7 @@ def worker(
 
     settings = _settings()
     _logging(settings.log_level)
+    _tracing("pivot-worker")
     if not settings.kafka.bootstrap:
         raise ConfigurationError("pivot worker needs PIVOT_KAFKA_BOOTSTRAP (see `pivot broker`)")
     hub = Hub(settings, settings.kafka.bootstrap)
@@ -216,6 +231,7 @@ def worker(
     if unknown:
         raise ConfigurationError(f"unknown connector(s): {', '.join(sorted(unknown))}")
     hub.prepare()
+    metrics_server = _serve_worker_metrics(settings, hub.metrics.registry)
     loops = hub.loops(connector or None)
     pollers = hub.pollers(connector or None)
     stop_on_signals(*loops)
@@ -225,6 +241,8 @@ def worker(
     hub.ingestion.start()
     for poller in pollers:
         poller.start()
+    if not _joined(loops, timeout_s=60.0):
+        console.print("[yellow]warning:[/] some workers have not joined their consumer group yet")
     out.print(f"{len(loops)} workers running, {len(pollers)} poller(s), on "
               f"{settings.kafka.bootstrap}")
     for thread in threads:
@@ -233,6 +251,44 @@ def worker(
     for poller in pollers:
         poller.stop()
     hub.close()
+    if metrics_server is not None:
+        metrics_server.shutdown()
+
+
+def _joined(loops: list[Any], timeout_s: float) -> bool:
+    """Wait until every loop has its partitions (False on timeout or when asked to stop).
+
+    "Running" is said once the groups are joined, so a stop that follows leaves them cleanly.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(loop.wait_assigned(0) for loop in loops):
+            return True
+        if any(loop.stopping for loop in loops):
+            return False
+        time.sleep(0.2)
+    return False
+
+
+def _serve_worker_metrics(settings: PivotSettings, registry: Any) -> Any:
+    """Serve ``/metrics`` of a worker process in a thread; None when off or the port is taken.
+
+    A taken port does not stop the worker (its work matters more than its metrics): it says so
+    on stderr and runs without them.
+    """
+    from prometheus_client import start_http_server
+
+    host, port = settings.worker.metrics_host, settings.worker.metrics_port
+    if not port:
+        return None
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        console.print(f"[yellow]warning:[/] no metrics: cannot listen on {host}:{port} ({exc}); "
+                      "set PIVOT_WORKER_METRICS_PORT (0 disables)")
+        return None
+    out.print(f"metrics on http://{host}:{port}/metrics")
+    return server
 
 
 def _ops_hub() -> Any:
@@ -291,6 +347,7 @@ def dlq_replay(
     from pivot.errors import ConfigurationError
     from pivot.pipeline.dlq import read_dead_letters, replay, select_letters
 
+    _tracing("pivot-cli")
     hub = _ops_hub()
     try:
         if connector not in hub.connectors:
@@ -358,26 +415,60 @@ def _wait_for_signal() -> None:
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="A small run (CI): proves it works.")] = False,
     messages: Annotated[int | None, typer.Option(min=100, help="Raw messages through the pipeline.")] = None,
+    backfill_records: Annotated[
+        int | None, typer.Option(min=100, help="Records of the ERP export back-filled to Ublo.")
+    ] = None,
+    ingest_seconds: Annotated[
+        float | None, typer.Option(min=0.5, help="Seconds of webhook load on each server.")
+    ] = None,
+    latency_rate: Annotated[float | None, typer.Option(min=1, help="Webhooks per second.")] = None,
+    latency_seconds: Annotated[
+        float | None, typer.Option(min=0.5, help="Seconds of webhooks at that rate.")
+    ] = None,
+    scaleout_messages: Annotated[
+        int | None, typer.Option(min=100, help="Raw messages translated by 1, then 2 workers.")
+    ] = None,
+    partitions: Annotated[int | None, typer.Option(min=2, help="Partitions (scale-out).")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Only this figure (repeatable): pipeline, ceiling, backfill, "
+                                    "ingest, latency, scaleout."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL server on which each figure gets a throwaway database "
+                          "(default: a fresh SQLite file per figure)."),
+    ] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help="A Kafka cluster for the benchmark (its pivot.* topics are deleted); "
+                          "default: the embedded broker."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Measure the hub beside its references in one run (translate pipeline vs raw Kafka copy)."""
-    from bench.run import BenchOptions, run_bench
+    """Measure the hub beside its references in one run, on one broker (docs/performance.md).
 
-    options = BenchOptions.quick() if quick else BenchOptions()
-    if messages is not None:
-        options = BenchOptions(messages=messages)
+    Translate pipeline vs raw copy, confluent-kafka ceiling, ERP backfill to Ublo, webhook
+    ingestion vs a bare endpoint, end-to-end latency at a fixed rate, scale-out to 2 workers.
+    Exits 1 when a figure's run lost or duplicated something (not for a missed target).
+    """
+    from bench.run import BenchOptions, render, run_bench
+
+    options = (BenchOptions.quick() if quick else BenchOptions()).replace(
+        messages=messages, backfill_records=backfill_records, ingest_seconds=ingest_seconds,
+        latency_rate=latency_rate, latency_seconds=latency_seconds,
+        scaleout_messages=scaleout_messages, partitions=partitions,
+        only=tuple(only) if only else None, database_url=database_url, bootstrap=bootstrap)
     _logging("ERROR")
-    with console.status("measuring…"):
-        figures = run_bench(_settings(), options)
+    with console.status("measuring…") as status:
+        figures = run_bench(_settings(), options, progress=lambda m: (console.log(m),
+                                                                        status.update(m)))
     if as_json:
         out.print_json(json.dumps(figures))
-        return
-    table = Table(title="pivot bench", title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, str(value))
-    out.print(table)
+    else:
+        for table in render(figures):
+            out.print(table)
+    raise typer.Exit(0 if figures["consistent"] else 1)
 
 
 @xref_app.command("lookup")
@@ -427,6 +518,44 @@ def xref_merge(
     finally:
         hub.close()
     out.print(f"{absorbed} now redirects to {survivor}")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    name: Annotated[str, typer.Argument(help="erp, ublo, urbest or chatbot.")],
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 9000,
+    seed: Annotated[int, typer.Option(help="Seed of the data (the same for every satellite).")] = 42,
+    lots: Annotated[int, typer.Option(min=20, max=50_000, help="Lots of the ERP's estate.")] = 2000,
+    hub_url: Annotated[
+        str | None, typer.Option(help="Where webhooks go (default http://PIVOT_API_HOST:PORT).")
+    ] = None,
+) -> None:
+    """Serve one sandbox satellite, seeded as in `pivot demo`, until interrupted.
+
+    Satellites started with the same --seed and --lots describe one landlord (the chatbot's
+    users are the ERP's tenants). Webhooks are signed with PIVOT_API_WEBHOOK_SECRET.
+    """
+    from pivot.errors import ConfigurationError
+    from pivot.sandboxes import SANDBOXES, SandboxOptions, build_sandbox
+    from pivot.serving import ServerThread
+
+    if name not in SANDBOXES:
+        raise ConfigurationError(f"unknown sandbox {name!r} (one of {', '.join(SANDBOXES)})")
+    settings = _settings()
+    _logging(settings.log_level)
+    options = SandboxOptions(
+        seed=seed, lots=lots,
+        hub_url=hub_url or f"http://{settings.api.host}:{settings.api.port}",
+        webhook_secret=settings.api.webhook_secret.get_secret_value(),
+    )
+    server = ServerThread(build_sandbox(name, options), host=host, port=port,
+                          name=f"sandbox-{name}").start()
+    out.print(f"sandbox {name} on {server.url}, webhooks to {options.hub_url}")
+    try:
+        _wait_for_signal()
+    finally:
+        server.stop()
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pivot.bus.consumer import ConsumerLoop
 from pivot.bus.epoch import ensure_epoch
 from pivot.ingestion import IngestionService
 from pivot.pipeline.deliver import DeliverProcessor
+from pivot.pipeline.dlq import DeadLetterDepth
 from pivot.pipeline.survivorship import Survivorship
 from pivot.pipeline.translate import TranslateProcessor
 from pivot.polling import Poller
@@ -42,6 +43,7 @@ class Hub:
         self.survivorship = Survivorship(self.connectors.values())
         self._producer: BusProducer | None = None
         self._ingestion: IngestionService | None = None
+        self._dlq_depth: DeadLetterDepth | None = None
 
     @property
     def producer(self) -> BusProducer:
@@ -73,9 +75,12 @@ class Hub:
         return sorted(set(names))
 
     def prepare(self) -> None:
-        """Migrate the store and create the topics (both idempotent)."""
+        """Migrate the store, create the topics (both idempotent), export the DLQ depth."""
         self.store.migrate()
         self.prepare_topics()
+        if self._dlq_depth is None:
+            self._dlq_depth = DeadLetterDepth(self.bootstrap, list(self.connectors), self.store)
+            self.metrics.watch_dlq_depth(self._dlq_depth)
 
     def prepare_topics(self) -> bool:
         """Create the topics and the broker epoch (:mod:`pivot.bus.epoch`); True when it is new."""
@@ -94,12 +99,14 @@ class Hub:
                 translate = TranslateProcessor(connector, self.store, self.producer, self.metrics,
                                                self.survivorship)
                 loops.append(ConsumerLoop(self.bootstrap, [translate.topic], translate.group,
-                                          translate, self.settings.kafka, follow_epoch=True))
+                                          translate, self.settings.kafka, follow_epoch=True,
+                                          metrics=self.metrics))
             if connector.outbound:
                 deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics,
                                            self.survivorship)
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
-                                          self.settings.kafka, follow_epoch=True))
+                                          self.settings.kafka, follow_epoch=True,
+                                          metrics=self.metrics))
         return loops
 
     def pollers(self, names: Iterable[str] | None = None) -> list[Poller]:
@@ -112,6 +119,8 @@ class Hub:
         """Stop the spool drainer, flush the producer and release connections."""
         if self._ingestion is not None:
             self._ingestion.stop()
+        if self._dlq_depth is not None and self.metrics.dlq_depth_source is self._dlq_depth:
+            self.metrics.watch_dlq_depth(None)  # the last counts stay exported
         if self._producer is not None:
             self._producer.close()
         for connector in self.connectors.values():

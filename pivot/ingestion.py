@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from observability.metrics import PivotMetrics
-from observability.tracing import inject
+from observability.tracing import creation_context, inject
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, RAW_EVENT_TYPE, Envelope
@@ -118,23 +118,29 @@ class IngestionService:
 
     def accept_many(
         self, connector: str, items: Sequence[tuple[str | None, bytes]],
-        also: Callable[[Session], None] | None = None,
+        also: Callable[[Session], None] | None = None, *, own_traces: bool = False,
     ) -> int:
         """Make a batch of (source key, payload) durable in one transaction, then publish it.
 
         ``also`` runs in the same transaction (a poller saves its cursor there, so a page is
-        either journaled with its cursor or not at all). Returns how many were spooled.
+        either journaled with its cursor or not at all). With ``own_traces`` each payload
+        starts a trace of its own (linked to the current span), else they all continue the
+        current one. Returns how many were spooled.
         """
-        trace = dict(inject({}))
         now = time.time()
+        topic = topics.raw(connector)
+        ids = [str(uuid.uuid4()) for _ in items]
+        if own_traces:
+            traces = [creation_context(topic, ingestion_id) for ingestion_id in ids]
+        else:
+            traces = [dict(inject({}))] * len(ids)
         with self.store.session() as session:
-            rows = [journal.record(session, str(uuid.uuid4()), connector,
-                                   key or "-", body, now, trace) for key, body in items]
+            rows = [journal.record(session, ingestion_id, connector, key or "-", body, now, trace)
+                    for ingestion_id, (key, body), trace in zip(ids, items, traces, strict=True)]
             if also is not None:
                 also(session)
         if not rows:
             return 0
-        topic = topics.raw(connector)
         with self._lock:
             if self._pending:
                 return self._spool_many(len(rows))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from connectors.sdk.base import Connector, Page
 from observability.metrics import Outcome, PivotMetrics
+from observability.tracing import internal_span
 from pivot.errors import PivotError
 from pivot.ingestion import IngestionService
 from pivot.store import Store, cursors
@@ -44,15 +45,21 @@ class Poller:
         self.last_note = ""
 
     def poll_once(self) -> Page:
-        """Read and journal one page; raise the satellite's error when it stays unavailable."""
+        """Read and journal one page; raise the satellite's error when it stays unavailable.
+
+        Traced as a ``"<connector> poll"`` span (the page's HTTP calls are its children); each
+        record of the page starts a trace of its own, linked to it.
+        """
         name = self.connector.name
-        with self.store.read_session() as session:
-            cursor = cursors.get(session, name)
-        page = self.connector.fetch_page(cursor)
-        items = [(self.connector.source_key(p), json.dumps(p, ensure_ascii=False).encode())
-                 for p in page.payloads]
-        self.ingestion.accept_many(name, items,
-                                   also=lambda session: cursors.save(session, name, page.cursor))
+        with internal_span(f"{name} poll", **{"pivot.connector": name}) as span:
+            with self.store.read_session() as session:
+                cursor = cursors.get(session, name)
+            page = self.connector.fetch_page(cursor)
+            items = [(self.connector.source_key(p), json.dumps(p, ensure_ascii=False).encode())
+                     for p in page.payloads]
+            span.set_attribute("messaging.batch.message_count", len(items))
+            self.ingestion.accept_many(name, items, own_traces=True,
+                                       also=lambda session: cursors.save(session, name, page.cursor))
         self.published += len(items)
         self.last_note = page.note
         if items:

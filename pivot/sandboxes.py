@@ -24,6 +24,9 @@ from connectors.urbest import sandbox as urbest_sandbox
 #: the documents tenants sent from the chatbot's API.
 SHARED_SATELLITES = {"ai_insurance": "chatbot"}
 
+#: The sandbox satellites, by connector name.
+SANDBOXES = ("erp", "ublo", "urbest", "chatbot")
+
 
 @dataclass(frozen=True)
 class SandboxOptions:
@@ -81,3 +84,23 @@ def build_sandboxes(options: SandboxOptions) -> dict[str, FastAPI]:
         "chatbot": chatbot_sandbox.create_app(
             seed=options.seed, tenants=chatbot_users(erp.state.sandbox, options), **hooks),
     }
+
+
+def build_sandbox(name: str, options: SandboxOptions) -> FastAPI:
+    """One satellite's app, seeded as :func:`build_sandboxes` seeds it.
+
+    The chatbot's users are drawn from the ERP built with the same options, so satellites
+    served one by one still describe one landlord.
+    """
+    if name not in SANDBOXES:
+        raise ValueError(f"no sandbox named {name!r} (one of {', '.join(SANDBOXES)})")
+    hooks = {"hub_url": options.hub_url, "webhook_secret": options.webhook_secret}
+    if name == "ublo":
+        return ublo_sandbox.create_app(seed=options.seed, **hooks)
+    if name == "urbest":
+        return urbest_sandbox.create_app(seed=options.seed, **hooks)
+    erp = erp_sandbox.create_app(seed=options.seed, lots=options.lots)
+    if name == "erp":
+        return erp
+    return chatbot_sandbox.create_app(
+        seed=options.seed, tenants=chatbot_users(erp.state.sandbox, options), **hooks)

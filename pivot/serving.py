@@ -40,7 +40,7 @@ class ServerThread:
             self.port = free_port(self.host)
         config = uvicorn.Config(
             self.app, host=self.host, port=self.port, log_level="warning", access_log=False,
-            lifespan="on",
+            lifespan="on", log_config=None,  # uvicorn's records go through the hub's handler
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)

@@ -8,6 +8,7 @@ Connector settings live with their connector (``PIVOT_CONNECTOR_<NAME>_*``).
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -111,6 +112,48 @@ class ApiSettings(BaseSettings):
         return frozenset()
 
 
+class WorkerSettings(BaseSettings):
+    """``pivot worker`` (``PIVOT_WORKER_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_WORKER_", extra="ignore")
+
+    metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
+    metrics_port: int = Field(
+        default=9108, ge=0, le=65535, description="Port of the worker's /metrics; 0 disables it."
+    )
+
+
+class CasesSettings(BaseSettings):
+    """Case tracking (``PIVOT_CASES_*``): the deadline of each urgency, the case index's refresh.
+
+    A case (a tenant request and the work that answers it) must be closed within its urgency's
+    deadline, counted from the moment the landlord received the request. A request nobody has
+    triaged yet is held to ``untriaged_hours``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PIVOT_CASES_", extra="ignore")
+
+    urgent_hours: float = Field(default=24.0, gt=0, description="Deadline of urgent requests.")
+    high_hours: float = Field(default=72.0, gt=0, description="Deadline of high-urgency requests.")
+    normal_hours: float = Field(default=720.0, gt=0, description="Deadline of normal requests (30 days).")
+    untriaged_hours: float = Field(
+        default=24.0, gt=0, description="Deadline of a request not triaged yet (as urgent)."
+    )
+    refresh_s: float = Field(
+        default=15.0, gt=0, description="How often the API process refreshes the case index and gauges."
+    )
+    settle_s: float = Field(
+        default=60.0, ge=0,
+        description="Lineage younger than this is read again at the next refresh (late commits).",
+    )
+
+    def deadline(self, urgency: str | None) -> timedelta:
+        """Time allowed to close a case of this urgency (``None``: not triaged yet)."""
+        hours = {"urgent": self.urgent_hours, "high": self.high_hours,
+                 "normal": self.normal_hours}.get(urgency or "", self.untriaged_hours)
+        return timedelta(hours=hours)
+
+
 class PivotSettings(BaseSettings):
     """Everything the hub reads from its environment."""
 
@@ -122,6 +165,8 @@ class PivotSettings(BaseSettings):
     broker: EmbeddedBrokerSettings = Field(default_factory=EmbeddedBrokerSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    cases: CasesSettings = Field(default_factory=CasesSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> PivotSettings:

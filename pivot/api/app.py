@@ -11,19 +11,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from observability.tracing import instrument_app
 from pivot import __version__
 from pivot.api import dlq, health, ingest
+from pivot.cases.watch import CaseWatch
 from pivot.hub import Hub
 from pivot.recovery import BrokerWatch
 
 
 def create_app(hub: Hub) -> FastAPI:
-    """Build the API around a prepared :class:`~pivot.hub.Hub`."""
+    """Build the API around a prepared :class:`~pivot.hub.Hub`; requests are traced (not probes)."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         hub.ingestion.start()
         watch = BrokerWatch(hub, every_s=hub.settings.kafka.recovery_check_s).start()
+        cases = CaseWatch(hub.store, hub.metrics, hub.settings.cases).start()
         yield
+        cases.stop()
         watch.stop()
         hub.ingestion.stop()
 
@@ -53,4 +57,4 @@ def create_app(hub: Hub) -> FastAPI:
             status_code=422,
         )
 
-    return app
+    return instrument_app(app)

@@ -13,12 +13,20 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.producer.future import FutureRecordMetadata
 
-from observability.tracing import inject
+from observability import tracing
 from pivot.bus.envelope import TRACEPARENT, Envelope
 from pivot.errors import BrokerUnavailable
 from pivot.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+_CE_ID = "ce_id"
+_CE_TYPE = "ce_type"
+_SPAN_HEADERS = frozenset({_CE_ID, _CE_TYPE})
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", "replace") if raw is not None else None
 
 
 class BusProducer:
@@ -47,20 +55,43 @@ class BusProducer:
             raise BrokerUnavailable(f"cannot reach the Kafka cluster at {bootstrap}: {exc}") from exc
 
     def send(self, topic: str, envelope: Envelope) -> FutureRecordMetadata:
-        """Queue an envelope; the current trace context is added to its headers."""
-        if TRACEPARENT not in envelope.headers:
-            headers = dict(envelope.headers)
-            inject(headers)
-            if headers != envelope.headers:
-                envelope = dataclasses.replace(envelope, headers=headers)
-        key, value, kafka_headers = envelope.to_kafka()
-        return self._producer.send(topic, key=key, value=value, headers=kafka_headers)
+        """Queue an envelope in a ``"<topic> send"`` span whose context goes in its headers.
+
+        The span continues the trace the envelope's headers carry (a spooled payload keeps the
+        trace of the request that accepted it), else the current one. Without a tracer
+        provider, no span: the current context is added when the headers have none.
+        """
+        if not tracing.active():
+            if TRACEPARENT not in envelope.headers:
+                headers = dict(envelope.headers)
+                tracing.inject(headers)
+                if headers != envelope.headers:
+                    envelope = dataclasses.replace(envelope, headers=headers)
+            key, value, kafka_headers = envelope.to_kafka()
+            return self._producer.send(topic, key=key, value=value, headers=kafka_headers)
+        with tracing.producer_span(topic, envelope.id, parent=envelope.headers,
+                                   event_type=envelope.type):
+            headers = {k: v for k, v in envelope.headers.items() if k not in tracing.TRACE_HEADERS}
+            envelope = dataclasses.replace(envelope, headers=tracing.inject(headers))
+            key, value, kafka_headers = envelope.to_kafka()
+            return self._producer.send(topic, key=key, value=value, headers=kafka_headers)
 
     def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> FutureRecordMetadata:
-        """Queue a record as it is (dead letters keep the original bytes)."""
-        return self._producer.send(topic, key=key, value=value, headers=headers)
+        """Queue a record as it is (dead letters keep the original bytes) but its trace context.
+
+        Like :meth:`send`, in a ``"<topic> send"`` span continuing the trace of the record's
+        ``traceparent`` (else the current one), whose context replaces it.
+        """
+        if not tracing.active():
+            return self._producer.send(topic, key=key, value=value, headers=headers)
+        found = {k: v for k, v in headers if k in _SPAN_HEADERS}
+        with tracing.producer_span(topic, _text(found.get(_CE_ID)),
+                                   parent=tracing.carrier(headers),
+                                   event_type=_text(found.get(_CE_TYPE))):
+            return self._producer.send(topic, key=key, value=value,
+                                       headers=tracing.with_current_context(headers))
 
     def send_and_wait(self, topic: str, envelope: Envelope) -> None:
         """Send one envelope and return only once the broker acknowledged it."""

@@ -22,6 +22,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
+from observability.metrics import PivotMetrics
 from pivot.bus.epoch import epoch_reader, read_epoch
 from pivot.errors import BrokerUnavailable
 from pivot.settings import KafkaSettings
@@ -46,6 +47,7 @@ class ConsumerLoop:
         error_backoff_s: float = 1.0,
         log_check_s: float = 2.0,
         follow_epoch: bool = False,
+        metrics: PivotMetrics | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
@@ -61,6 +63,10 @@ class ConsumerLoop:
         self._epoch_reader: KafkaConsumer | None = None
         self._stop = threading.Event()
         self._assigned = threading.Event()
+        #: Where ``pivot_consumer_lag`` of this loop's partitions goes (none when None).
+        self.metrics = metrics
+        self._lag_partitions: set[tuple[str, int]] = set()
+        self._ends_asked = 0.0
         self.batches = 0
         self.records = 0
 
@@ -122,6 +128,7 @@ class ConsumerLoop:
                     continue
                 if consumer.assignment():
                     self._assigned.set()
+                self._record_lag(consumer, polled)
                 if not polled:
                     continue
                 batch = [record for records in polled.values() for record in records]
@@ -147,6 +154,52 @@ class ConsumerLoop:
             self._close(consumer)
             if self._epoch_reader is not None:
                 self._epoch_reader.close()
+
+    def _record_lag(
+        self, consumer: KafkaConsumer, polled: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        """Set ``pivot_consumer_lag`` of each assigned partition: records not processed yet.
+
+        From what the client already knows (the highwater of the last fetch, the position), so
+        it costs no request; a polled batch counts as not processed yet. Partitions this
+        consumer lost in a rebalance stop being reported by it.
+        """
+        if self.metrics is None:
+            return
+        gauge = self.metrics.consumer_lag
+        first = {tp: records[0].offset for tp, records in polled.items() if records}
+        try:
+            assigned = consumer.assignment()
+            ends = self._ends_when_unknown(consumer, assigned)
+            for tp in assigned:
+                highwater = consumer.highwater(tp)
+                if highwater is None:  # no fetch answered yet (or a broker that leaves it out)
+                    highwater = ends.get(tp)
+                if highwater is None:
+                    continue
+                position = first.get(tp)
+                if position is None:
+                    position = consumer.position(tp, timeout_ms=0)
+                if position is not None:
+                    gauge.labels(self.group, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+                    self._lag_partitions.add((tp.topic, tp.partition))
+        except KafkaError as exc:  # a metric never stops the loop
+            log.debug("consumer lag of %s not measured: %s", self.group, exc)
+            return
+        current = {(tp.topic, tp.partition) for tp in assigned}
+        for topic, partition in self._lag_partitions - current:
+            gauge.remove(self.group, topic, str(partition))
+        self._lag_partitions &= current
+
+    def _ends_when_unknown(
+        self, consumer: KafkaConsumer, assigned: set[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """End offsets of the partitions whose fetches told no highwater, asked every 10 s at most."""
+        unknown = [tp for tp in assigned if consumer.highwater(tp) is None]
+        if not unknown or time.monotonic() - self._ends_asked < 10.0:
+            return {}
+        self._ends_asked = time.monotonic()
+        return dict(consumer.end_offsets(unknown))
 
     def _restart(self, consumer: KafkaConsumer, why: str) -> KafkaConsumer:
         """Start over from the committed offsets with a fresh consumer.

@@ -8,6 +8,7 @@ against what the events imply: nothing lost, nothing applied twice.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import statistics
 import threading
@@ -17,9 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
 from observability.metrics import Outcome, PivotMetrics
+from observability.tracing import TraceCollector, configure_tracing, span_processor
+from pivot.bus import topics
 from pivot.demo.checks import Check, no_duplicates
 from pivot.demo.day import LandlordDay, Step
 from pivot.demo.satellites import Satellites
@@ -46,6 +51,8 @@ class DemoOptions:
     faults: str = "light"
     database_url: str | None = None
     workdir: Path = Path("var/demo")
+    #: Where the run's metrics go (a fresh registry when None); a caller may serve it.
+    registry: CollectorRegistry | None = None
 
 
 @dataclass
@@ -67,6 +74,9 @@ class DemoReport:
     retries: int = 0
     dlq: int = 0
     replayed: int = 0
+    #: One chatbot message that led to an intervention, followed end to end:
+    #: ``{"trace_id", "span_count"}`` (None when tracing is disabled).
+    sample_trace: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON object ``pivot demo --json`` prints."""
@@ -84,6 +94,7 @@ class DemoReport:
             "retries": self.retries,
             "dlq": self.dlq,
             "replayed": self.replayed,
+            "sample_trace": self.sample_trace,
             "steps": [s.as_dict() for s in self.steps],
             "checks": [c.__dict__ for c in self.checks],
         }
@@ -102,13 +113,16 @@ def run_demo(
     database = options.database_url or _fresh_sqlite(options.workdir)
     seed = options.seed if options.seed is not None else (
         random.randrange(1, 1_000_000) if options.database_url else 42)
-    metrics = PivotMetrics(CollectorRegistry())
+    metrics = PivotMetrics(options.registry if options.registry is not None else CollectorRegistry())
     progress(f"store: {_safe_url(database)}")
     overrides = ({name: HEAVY_RETRIES for name in ("urbest", "ublo")}
                  if options.faults == "heavy" else None)
-    with running_stack(settings, database, seed=seed, lots=options.scale, metrics=metrics,
-                       progress=progress, connector_settings=overrides,
-                       start_pollers=False) as stack:
+    traced = configure_tracing("pivot-demo") is not None
+    collector = TraceCollector(_chatbot_webhook, max_traces=100)
+    recording = span_processor(collector) if traced else contextlib.nullcontext()
+    with recording, running_stack(settings, database, seed=seed, lots=options.scale, metrics=metrics,
+                                  progress=progress, connector_settings=overrides,
+                                  start_pollers=False) as stack:
         day = LandlordDay(stack, options.messages, options.faults, options.timeout_s, progress)
         steps = day.play()
         time.sleep(0.5)  # late duplicates, if any, would show up
@@ -134,7 +148,26 @@ def run_demo(
         retries=int(metrics.count(metrics.retries)),
         dlq=int(metrics.count(metrics.dlq_writes)),
         replayed=day.replayed,
+        sample_trace=_sample_trace(collector) if traced else None,
     )
+
+
+def _chatbot_webhook(span: ReadableSpan) -> bool:
+    """A trace starting at a chatbot webhook (the server span of ``/v1/ingest/chatbot``)."""
+    if span.kind is not SpanKind.SERVER:
+        return False
+    attributes = span.attributes or {}
+    path = attributes.get("url.path") or attributes.get("http.target") or ""
+    return str(path).startswith("/v1/ingest/chatbot")
+
+
+def _sample_trace(collector: TraceCollector) -> dict[str, Any] | None:
+    """The first chatbot message whose trace reaches an intervention the maintenance tool created."""
+    created = f"{topics.canonical('intervention')} send"
+    for trace_id, spans in collector.traces().items():
+        if any(span.name == created for span in spans):
+            return {"trace_id": trace_id, "span_count": len(spans)}
+    return None
 
 
 def _fresh_sqlite(workdir: Path) -> str:

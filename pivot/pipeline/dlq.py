@@ -7,6 +7,8 @@ idempotency still holds (consumers that had applied it skip it).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,8 +19,16 @@ from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 from sqlalchemy import select
 
+from observability.logging import scrub
 from observability.metrics import PivotMetrics
-from observability.tracing import current_trace_id
+from observability.tracing import (
+    carrier,
+    consumer_span,
+    current_link,
+    current_trace_id,
+    trace_id_of,
+    with_current_context,
+)
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.errors import BrokerUnavailable, ConfigurationError
@@ -46,17 +56,27 @@ def dead_letter(
     error: BaseException,
     attempts: int = 1,
 ) -> FutureRecordMetadata:
-    """Send ``record`` to ``pivot.dlq.<connector>`` with its error headers."""
+    """Send ``record`` to ``pivot.dlq.<connector>`` with its error headers.
+
+    The letter keeps the record's trace: its send span is a child of the current span (the
+    failing ``process`` span) when there is one, else of the record's own ``traceparent``.
+    The error message is scrubbed of contact data and quoted inputs.
+    """
     headers = [(k, v) for k, v in (record.headers or []) if not k.startswith(PREFIX)]
+    trace_id = current_trace_id()
+    if trace_id is not None:
+        headers = with_current_context(headers)
+    else:
+        trace_id = trace_id_of(carrier(headers))
     meta = {
         STAGE: stage,
         ERROR_CLASS: type(error).__name__,
-        MESSAGE: str(error)[:1000],
+        MESSAGE: scrub(str(error)[:1000]),
         ATTEMPTS: str(attempts),
         ORIGINAL_TOPIC: record.topic,
         ORIGINAL_PARTITION: str(record.partition),
         ORIGINAL_OFFSET: str(record.offset),
-        TRACE_ID: current_trace_id() or "",
+        TRACE_ID: trace_id or "",
         FAILED_AT: f"{time.time():.3f}",
     }
     headers.extend((k, v.encode()) for k, v in meta.items())
@@ -165,6 +185,90 @@ def read_dead_letters(
     return letters
 
 
+class DeadLetterDepth:
+    """Dead letters not replayed yet, per connector: the source of ``pivot_dlq_depth``.
+
+    The letters of ``pivot.dlq.<connector>`` (end minus beginning offsets of its partitions)
+    less those the store records as replayed: a short-lived consumer (two offset requests, one
+    fetch of the last batch) and one query, whatever the number of letters. A connector without
+    a dead-letter topic has 0. After a memory-only broker restarted empty, replays recorded for
+    its former letters may hide as many new ones at the same offsets.
+    """
+
+    def __init__(
+        self, bootstrap: str, connectors: Iterable[str], store: Store, timeout_ms: int = 3_000
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.connectors = list(connectors)
+        self.store = store
+        self.timeout_ms = timeout_ms
+        self._lock = threading.Lock()  # one count at a time, whatever the scraping threads
+
+    def __call__(self) -> dict[str, int]:
+        """The count of each connector; raises :class:`BrokerUnavailable` when Kafka does not answer."""
+        with self._lock:
+            partitions, begin, end = self._offsets()
+        with self.store.read_session() as session:
+            rows = session.execute(select(DeadLetterReplay.connector, DeadLetterReplay.partition,
+                                          DeadLetterReplay.offset)).all()
+        replayed: dict[str, set[tuple[int, int]]] = {}
+        for connector, partition, offset in rows:
+            tp = TopicPartition(topics.dlq(connector), partition)
+            if tp in end and begin[tp] <= offset < end[tp]:  # a letter still in the topic
+                replayed.setdefault(connector, set()).add((partition, offset))
+        depth = {connector: 0 for connector in self.connectors}
+        for connector, tps in partitions.items():
+            letters = sum(end[tp] - begin[tp] for tp in tps)
+            depth[connector] = max(0, letters - len(replayed.get(connector, ())))
+        return depth
+
+    def _offsets(
+        self,
+    ) -> tuple[dict[str, list[TopicPartition]], dict[TopicPartition, int], dict[TopicPartition, int]]:
+        """Partitions of each existing dead-letter topic, their beginning and end offsets.
+
+        The end is the highwater of a fetch at the last record: the embedded broker answers
+        offset requests with the start of the last batch + 1, a fetch tells the truth.
+        """
+        consumer: KafkaConsumer | None = None
+        try:
+            consumer = KafkaConsumer(
+                bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                client_id="pivot-dlq-depth", request_timeout_ms=self.timeout_ms + 1_000,
+                bootstrap_timeout_ms=self.timeout_ms, fetch_max_wait_ms=50,
+            )
+            existing = consumer.topics()
+            partitions = {
+                connector: [TopicPartition(topics.dlq(connector), p)
+                            for p in sorted(consumer.partitions_for_topic(topics.dlq(connector)) or [])]
+                for connector in self.connectors if topics.dlq(connector) in existing
+            }
+            every = [tp for tps in partitions.values() for tp in tps]
+            if not every:
+                return partitions, {}, {}
+            begin = consumer.beginning_offsets(every, timeout_ms=self.timeout_ms)
+            listed = consumer.end_offsets(every, timeout_ms=self.timeout_ms)
+            end = {tp: begin[tp] for tp in every}
+            filled = [tp for tp in every if listed[tp] > begin[tp]]
+            if filled:
+                consumer.assign(filled)
+                for tp in filled:
+                    consumer.seek(tp, max(begin[tp], listed[tp] - 1))
+                deadline = time.monotonic() + self.timeout_ms / 1000
+                while any(consumer.highwater(tp) is None for tp in filled):
+                    if time.monotonic() > deadline:
+                        raise BrokerUnavailable("the dead-letter topics did not answer a fetch")
+                    consumer.poll(timeout_ms=100)
+                end.update({tp: consumer.highwater(tp) for tp in filled})
+            return partitions, begin, end
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"cannot count dead letters: {exc}") from exc
+        finally:
+            if consumer is not None:
+                with contextlib.suppress(KafkaError):  # best effort
+                    consumer.close()
+
+
 def select_letters(
     letters: list[DeadLetter], ids: Iterable[str] = (), everything: bool = False
 ) -> list[DeadLetter]:
@@ -184,14 +288,24 @@ def replay(
     producer: BusProducer, store: Store, letters: Iterable[DeadLetter],
     metrics: PivotMetrics | None = None, on_each: Callable[[DeadLetter], None] | None = None,
 ) -> int:
-    """Send each letter back to its original topic, unchanged (same event id), and record it."""
+    """Send each letter back to its original topic, unchanged (same event id), and record it.
+
+    Each replay is a ``"pivot.dlq.<connector> process"`` span continuing the letter's trace
+    (so the redelivery joins the trace of the original message) and linked to the current
+    span (the operator's request).
+    """
     count = 0
     for letter in letters:
         if not letter.original_topic:
             raise ConfigurationError(f"dead letter {letter.id} does not name its original topic")
         headers = [(k, v) for k, v in letter.headers if not k.startswith(PREFIX) and k != REPLAY_OF]
         headers.append((REPLAY_OF, f"{topics.dlq(letter.connector)}/{letter.id}".encode()))
-        producer.wait([producer.send_raw(letter.original_topic, letter.key, letter.value, headers)])
+        with consumer_span(topics.dlq(letter.connector), carrier(letter.headers), group=None,
+                           partition=letter.partition, offset=letter.offset,
+                           message_id=letter.event_id, links=current_link()):
+            future = producer.send_raw(letter.original_topic, letter.key, letter.value,
+                                       with_current_context(headers))
+        producer.wait([future])
         with store.session() as session:
             session.merge(DeadLetterReplay(connector=letter.connector, partition=letter.partition,
                                            offset=letter.offset, failed_at=letter.failed_at,

@@ -214,3 +214,50 @@ class QualityFinding(Base):
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(String(512))
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseState(Base):
+    """The case index: one row per tenant request, what its lineage says of its deadline.
+
+    Derived from golden-record versions by :mod:`pivot.cases.index`; only ``verdict`` and
+    ``breached_at`` are its own: the deadline's verdict, given once (a breach is counted once).
+    """
+
+    __tablename__ = "case_state"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    urgency: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                       index=True)
+    #: The event type that closed it (intervention completed, request answered...).
+    closed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: None while the deadline may still be met or missed; then ``met`` or ``breached``.
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    #: When the breach was found (and counted).
+    breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseLink(Base):
+    """A record that belongs to a case: an intervention answering it, a certificate it sent."""
+
+    __tablename__ = "case_link"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    entity: Mapped[str] = mapped_column(String(64))
+
+
+class CaseCursor(Base):
+    """How far the case index has read the lineage (one row)."""
+
+    __tablename__ = "case_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: Every golden-record version up to this id is in the index.
+    version_id: Mapped[int] = mapped_column(Integer)
+    #: When the index started: breaches whose deadline passed before are not counted.
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

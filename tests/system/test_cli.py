@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -53,6 +54,7 @@ def test_the_landlords_day_is_consistent_across_every_connector(tmp_path: Path) 
 @pytest.mark.parametrize("command", [
     [], ["demo"], ["serve"], ["worker"], ["broker"], ["contracts", "export"],
     ["contracts", "check"], ["connector", "list"], ["bench"], ["xref", "lookup"], ["xref", "merge"],
+    ["sandbox", "serve"], ["case"], ["case", "show"], ["case", "list"],
 ])
 def test_every_command_has_help(command: list[str]) -> None:
     result = pivot(*command, "--help")
@@ -96,12 +98,28 @@ def test_demo_with_heavy_faults_absorbs_them(tmp_path: Path) -> None:
     assert malformed["ok"]
 
 
-def test_bench_quick_measures_the_pipeline_beside_the_raw_copy() -> None:
-    # Not a timed test: it proves the benchmark runs and reports both figures and their ratio.
+def test_bench_quick_measures_every_figure_beside_its_reference() -> None:
+    # Not a timed test: it proves every figure runs, reports its numbers beside its reference,
+    # and that each figure's run delivered everything once (consistent).
     result = pivot("bench", "--quick", "--json", timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-3000:]
     figures = json.loads(result.stdout)
+    assert figures["consistent"] is True, figures["checks"]
+    assert figures["figures"] == ["pipeline", "ceiling", "backfill", "ingest", "latency", "scaleout"]
     assert figures["messages"] == 1000 and figures["spans"] >= 1000  # tracing was on
     assert figures["raw_copy_per_s"] > 0 and figures["pipeline_per_s"] > 0
     assert figures["pipeline_ratio"] == pytest.approx(
         figures["pipeline_per_s"] / figures["raw_copy_per_s"], rel=0.01)
+    for key in ("backfill_seconds", "backfill_records_per_s", "ingest_ratio", "ingest_per_s",
+                "bare_per_s", "p50_ms", "p99_ms", "max_ms", "scaleout_speedup",
+                "scaleout_1_worker_per_s", "scaleout_2_workers_per_s"):
+        assert figures[key] > 0, key
+    assert figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    rss = figures["backfill_peak_rss_mb"]
+    assert {"erp_sandbox", "ublo_sandbox", "worker_erp", "worker_ublo", "broker"} <= set(rss)
+    assert all(mb > 0 for mb in rss.values()), rss
+    if importlib.util.find_spec("confluent_kafka") is not None:  # the dev extra has it
+        assert figures["confluent_raw_copy_per_s"] > 0
+    else:
+        assert figures["confluent_kafka"] == "not installed"
+    assert len(figures["checks"]) >= 10 and all(c["ok"] for c in figures["checks"])

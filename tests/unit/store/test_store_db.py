@@ -46,7 +46,7 @@ def test_migrations_run_twice_and_create_the_tables(store_url: str) -> None:
         assert TABLES | {"alembic_version"} <= set(inspector.get_table_names())
         with second.engine.connect() as connection:
             versions_now = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert versions_now.scalars().all() == [_head_revision()] == ["0008"]
+            assert versions_now.scalars().all() == [_head_revision()] == ["0009"]
         uniques = {u["name"]: u["column_names"] for u in inspector.get_unique_constraints("xref")}
         assert uniques["uq_xref_source"] == ["system", "entity", "source_id"]
         versions = "golden_record_version"
