@@ -12,6 +12,7 @@ Both read N records already on the broker and stop when N have been produced dow
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -19,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CollectorRegistry
 
@@ -28,6 +27,7 @@ from connectors.erp import ErpConnector
 from connectors.erp.data import generate_dataset
 from connectors.erp.poll import export_payload
 from observability.metrics import PivotMetrics
+from observability.tracing import configure_tracing, span_processor
 from pivot.bus import topics
 from pivot.bus.client import BusProducer, ensure_topics
 from pivot.bus.consumer import ConsumerLoop, run_in_thread
@@ -93,7 +93,10 @@ def raw_copy(bootstrap: str, source: str, target: str, count: int, settings: Kaf
     consumer = KafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"bench-copy-{uuid.uuid4()}",
                              auto_offset_reset="earliest", enable_auto_commit=False,
                              max_poll_records=settings.max_poll_records,
-                             fetch_max_wait_ms=settings.fetch_max_wait_ms)
+                             fetch_max_wait_ms=settings.fetch_max_wait_ms,
+                             session_timeout_ms=settings.session_timeout_ms,
+                             heartbeat_interval_ms=settings.heartbeat_interval_ms,
+                             max_poll_interval_ms=settings.max_poll_interval_ms)
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=settings.linger_ms)
     copied = 0
     started = None
@@ -118,23 +121,23 @@ def hub_translate(bootstrap: str, count: int, workdir: Path, settings: KafkaSett
     store = Store(f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}")
     store.migrate()
     exporter = _Discard()
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
+    traced = configure_tracing("pivot-bench") is not None  # OTEL_SDK_DISABLED=true: no spans
+    processor_of_spans = BatchSpanProcessor(exporter)
     metrics = PivotMetrics(CollectorRegistry())
     producer = BusProducer(bootstrap, settings)
     processor = TranslateProcessor(ErpConnector(), store, producer, metrics)
     loop = ConsumerLoop(bootstrap, [processor.topic], f"bench-{uuid.uuid4()}", processor, settings)
-    thread = run_in_thread(loop)
-    started = None
-    while metrics.count(metrics.events_in, connector="erp") < count:
-        if started is None and metrics.count(metrics.events_in, connector="erp") > 0:
-            started = time.perf_counter()
-        time.sleep(0.01)
-    elapsed = time.perf_counter() - (started or time.perf_counter())
-    loop.stop()
-    thread.join(15)
-    provider.shutdown()
+    with span_processor(processor_of_spans) if traced else contextlib.nullcontext():
+        thread = run_in_thread(loop)
+        started = None
+        while metrics.count(metrics.events_in, connector="erp") < count:
+            if started is None and metrics.count(metrics.events_in, connector="erp") > 0:
+                started = time.perf_counter()
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - (started or time.perf_counter())
+        loop.stop()
+        thread.join(15)
+        processor_of_spans.shutdown()
     producer.close()
     store.dispose()
     return (count / elapsed if elapsed else 0.0), exporter.spans

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 
 from connectors.ai_assistant.normalize import normalize
 
@@ -111,6 +109,11 @@ class Retriever:
     """Nearest FAQ entry of a question; built once, then read-only (safe across threads)."""
 
     def __init__(self, entries: tuple[FaqEntry, ...]) -> None:
+        # Imported here: scikit-learn costs a second and ~90 MB to every process that merely
+        # loads the connectors, and only the assistant's worker builds a retriever.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize as l2_normalize
+
         self.entries = entries
         texts, owners = [], []
         for index, entry in enumerate(entries):
