@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from observability.metrics import PivotMetrics
@@ -28,6 +27,7 @@ from pivot.bus.envelope import INGESTED_AT, RAW_EVENT_TYPE, Envelope
 from pivot.errors import BrokerUnavailable, RejectedError
 from pivot.pipeline.canonical import connector_source
 from pivot.store import Store, journal
+from pivot.store.group_commit import GroupCommit, SignatureSeen
 from pivot.store.tables import Ingestion
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,8 @@ class IngestionService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Journal writes of concurrent requests share a transaction (group commit).
+        self._journal = GroupCommit(store)
         with store.read_session() as session:
             self._pending = journal.pending_count(session)
         metrics.spool_depth.set(self._pending)
@@ -94,10 +96,12 @@ class IngestionService:
         trace = dict(inject({}))
         ingestion_id = str(uuid.uuid4())
         try:
-            with self.store.session() as session:
-                row = journal.record(session, ingestion_id, connector, source_key or ingestion_id,
-                                     body, time.time(), trace, signature)
-        except IntegrityError as exc:
+            row = self._journal.record({
+                "ingestion_id": ingestion_id, "connector": connector,
+                "source_key": source_key or ingestion_id, "body": body, "ingested_at": time.time(),
+                "trace_headers": trace or None, "signature": signature,
+            })
+        except SignatureSeen as exc:
             raise ReplayedWebhook("this signed webhook was already accepted") from exc
         topic = topics.raw(connector)
         with self._lock:
@@ -112,8 +116,8 @@ class IngestionService:
         except BrokerUnavailable:
             with self._lock:
                 return self._spool(row, topic)
-        with self.store.session() as session:
-            journal.mark_published(session, [row.seq])
+        self._journal.mark_published([row.seq])  # written with the next batch: a crash
+        # before then publishes the payload again, which its ingestion id dedupes downstream
         return Accepted(row.ingestion_id, topic, spooled=False)
 
     def accept_many(
@@ -181,6 +185,7 @@ class IngestionService:
     def drain(self) -> int:
         """Publish the spool in order, batch by batch; return how many were published."""
         published = 0
+        self._journal.flush()  # what is marked published is not sent again
         while True:
             with self.store.read_session() as session:
                 rows = journal.pending(session, self.drain_batch)
@@ -204,6 +209,10 @@ class IngestionService:
         while not self._stop.is_set():
             self._wake.wait(self.retry_every_s)
             self._wake.clear()
+            try:
+                self._journal.flush()
+            except Exception:  # the store is down: the marks wait for the next round
+                log.exception("published marks not written")
             if self._stop.is_set() or not self._pending:
                 continue
             try:
@@ -230,3 +239,11 @@ class IngestionService:
         if self._thread is not None:
             self._thread.join(10)
             self._thread = None
+        try:
+            self._journal.flush()
+        except Exception:  # the store is down: the payloads are published again at restart
+            log.exception("published marks not written")
+
+    def flush_marks(self) -> None:
+        """Write the queued "published" marks now."""
+        self._journal.flush()

@@ -91,6 +91,7 @@ class BrokerWatch:
                         "topics and re-driving from the store")
             if not self.hub.prepare_topics():
                 return False  # someone else (another hub process) already wrote the new epoch
+            self.hub.ingestion.flush_marks()  # a mark written after the re-drive would hide a lost payload
             with self.hub.store.session() as session:
                 payloads, events = outbox.redrive(session)
             log.warning("re-driving %d payload(s) and %d event(s)", payloads, events)

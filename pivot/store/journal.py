@@ -23,14 +23,20 @@ def record(
     A source key longer than the column (a satellite's odd id) is kept as its digest: the same
     key still gives the same partition, so per-key order holds.
     """
-    if len(source_key) > MAX_KEY:
-        source_key = "sha256:" + hashlib.sha256(source_key.encode()).hexdigest()
+    source_key = storable_key(source_key)
     row = Ingestion(ingestion_id=ingestion_id, connector=connector, source_key=source_key,
                     body=body, ingested_at=ingested_at, trace_headers=trace_headers or None,
                     signature=signature)
     session.add(row)
     session.flush()
     return row
+
+
+def storable_key(source_key: str) -> str:
+    """The key as the ``source_key`` column keeps it (its digest when it is too long)."""
+    if len(source_key) > MAX_KEY:
+        return "sha256:" + hashlib.sha256(source_key.encode()).hexdigest()
+    return source_key
 
 
 def pending(session: Session, limit: int = 500) -> list[Ingestion]:
