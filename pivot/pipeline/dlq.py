@@ -167,11 +167,16 @@ def read_dead_letters(
             consumer.seek_to_beginning(*partitions)
             ends = consumer.end_offsets(partitions)
             deadline = time.monotonic() + timeout_s
-            while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            while True:
                 if time.monotonic() > deadline:
                     raise BrokerUnavailable(f"reading {topic} took longer than {timeout_s} s")
-                for records in consumer.poll(timeout_ms=200).values():
+                polled = consumer.poll(timeout_ms=200)
+                for records in polled.values():
                     letters.extend(_letter(connector, r) for r in records)
+                # Past the reported ends and nothing more came: done. (Some brokers report an
+                # end short of the last batch's records, so the ends alone do not tell.)
+                if not polled and all(consumer.position(tp) >= ends[tp] for tp in partitions):
+                    break
     except KafkaError as exc:
         raise BrokerUnavailable(f"cannot read dead letters: {exc}") from exc
     finally:
