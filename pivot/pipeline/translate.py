@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka.consumer.fetcher import ConsumerRecord
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext
 
 from connectors.sdk.base import Connector
 from observability.metrics import Outcome, PivotMetrics, Stage
@@ -53,7 +55,7 @@ class TranslateProcessor:
         started = time.perf_counter()
         name = self.connector.name
         translated: list[str] = []
-        rejected: list[tuple[ConsumerRecord, PivotError]] = []
+        rejected: list[tuple[ConsumerRecord, PivotError, SpanContext]] = []
         counted: list[tuple[str, str]] = []
         with self.store.session() as session:
             stager = canonical.Stager(session, connector=name,
@@ -86,16 +88,17 @@ class TranslateProcessor:
                         raise  # the whole batch is redone, not this record dead-lettered
                     except PivotError as exc:
                         span.set_attribute("error.type", type(exc).__name__)
-                        rejected.append((record, exc))
+                        rejected.append((record, exc, span.get_span_context()))
             write_queued()
             journal.mark_translated(session, translated)
         staged = stager.staged
         futures = [item.send(self.producer) for item in staged]
-        for record, exc in rejected:
+        for record, exc, failed in rejected:
             log.warning("dead-lettering %s[%d]@%d: %s", record.topic, record.partition,
                         record.offset, exc)
-            futures.append(dead_letter(self.producer, name, record, stage=Stage.TRANSLATE,
-                                       error=exc))
+            with trace.use_span(NonRecordingSpan(failed)):  # the letter is sent from the failure
+                futures.append(dead_letter(self.producer, name, record, stage=Stage.TRANSLATE,
+                                           error=exc))
         self.producer.wait(futures)
         if staged:
             with self.store.session() as session:

@@ -7,6 +7,7 @@ stay in the trace of the message.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from observability.tracing import configure_tracing, span_processor
 from pivot.pipeline.dlq import read_dead_letters
 from pivot.settings import KafkaSettings, PivotSettings
 from pivot.stack import Stack, running_stack
+from pivot.webhooks import sign
 
 ADMIN = {"X-API-Key": "pivot-dev-secret"}
 FAST_RETRIES = {"max_attempts": 2, "initial_wait_s": 0.01, "max_wait_s": 0.05, "timeout_s": 2.0}
@@ -244,3 +246,22 @@ def test_a_dead_letter_and_its_replay_stay_in_the_trace_of_the_message(
                                  "pivot.canonical.request send", "pivot.dlq.urbest process"]
     assert chain[3] is replay and chain[-1].name == WEBHOOK
     assert all(s.status.status_code is not StatusCode.ERROR for s in chain)
+
+
+def test_a_payload_refused_at_translation_is_dead_lettered_from_its_failed_span(
+    stack: Stack, exporter: InMemorySpanExporter
+) -> None:
+    body = json.dumps({"event": "message.created", "event_id": "cb-evt-trace-refused",
+                       "occurred_at": "2026-11-24T09:12:00Z"}).encode()  # no message: refused
+    exporter.clear()
+    answer = httpx.post(f"{stack.api_url}/v1/ingest/chatbot", content=body,
+                        headers={"Content-Type": "application/json",
+                                 **sign(stack.hub.settings.api.webhook_secret.get_secret_value(), body)})
+    assert answer.status_code == 202, answer.text
+    _wait(lambda: any(s.name == "pivot.dlq.chatbot send" for s in exporter.get_finished_spans()))
+    trace = _webhook_trace(exporter)
+    [dead] = trace.named("pivot.dlq.chatbot send")
+    failing = trace.parent(dead)
+    assert failing is not None and failing.name == "pivot.raw.chatbot process"
+    assert _group(failing) == "pivot.translate.chatbot"
+    assert attr(failing, "error.type") == "MappingError"
