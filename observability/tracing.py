@@ -308,6 +308,19 @@ def _ended_with_error(span: Span, exc: BaseException) -> None:
 
 
 @contextmanager
+def _span(name: str, kind: SpanKind, **options: Any) -> Iterator[Span]:
+    """A current span whose error, if one leaves the block, is recorded by class only."""
+    with tracer().start_as_current_span(
+        name, kind=kind, record_exception=False, set_status_on_exception=False, **options,
+    ) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            _ended_with_error(span, exc)
+            raise
+
+
+@contextmanager
 def consumer_span(
     topic: str, headers: Mapping[str, str], *, group: str | None, partition: int, offset: int,
     message_id: str | None = None, links: Sequence[Link] = (),
@@ -332,15 +345,9 @@ def consumer_span(
             attributes["messaging.consumer.group.name"] = group
         if message_id:
             attributes["messaging.message.id"] = message_id
-        with tracer().start_as_current_span(
-            f"{topic} process", kind=SpanKind.CONSUMER, attributes=attributes, links=links,
-            record_exception=False, set_status_on_exception=False,
-        ) as span:
-            try:
-                yield span
-            except BaseException as exc:
-                _ended_with_error(span, exc)
-                raise
+        with _span(f"{topic} process", SpanKind.CONSUMER, attributes=attributes,
+                   links=links) as span:
+            yield span
     finally:
         otel_context.detach(token)
 
@@ -367,15 +374,9 @@ def producer_span(
         attributes["messaging.message.id"] = message_id
     if event_type:
         attributes["cloudevents.event_type"] = event_type
-    with tracer().start_as_current_span(
-        f"{topic} send", context=_parent(parent), kind=SpanKind.PRODUCER, attributes=attributes,
-        record_exception=False, set_status_on_exception=False,
-    ) as span:
-        try:
-            yield span
-        except BaseException as exc:
-            _ended_with_error(span, exc)
-            raise
+    with _span(f"{topic} send", SpanKind.PRODUCER, context=_parent(parent),
+               attributes=attributes) as span:
+        yield span
 
 
 def creation_context(topic: str, message_id: str) -> dict[str, str]:
@@ -404,15 +405,8 @@ def creation_context(topic: str, message_id: str) -> dict[str, str]:
 @contextmanager
 def internal_span(name: str, **attributes: Any) -> Iterator[Span]:
     """Open an internal span (a poll of a page, a batch): attributes must be ids or counts."""
-    with tracer().start_as_current_span(
-        name, kind=SpanKind.INTERNAL, attributes=attributes, record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield span
-        except BaseException as exc:
-            _ended_with_error(span, exc)
-            raise
+    with _span(name, SpanKind.INTERNAL, attributes=attributes) as span:
+        yield span
 
 
 def current_link() -> list[Link]:
