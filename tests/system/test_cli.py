@@ -49,6 +49,8 @@ def test_the_landlords_day_is_consistent_across_every_connector(tmp_path: Path) 
     assert certificates["statuses"] == {"valid": 2, "expired": 1, "mismatch": 1}
     assert certificates["ai_decisions"] >= 4
     assert 0 < report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+    trace = report["sample_trace"]  # one chatbot message followed end to end
+    assert len(trace["trace_id"]) == 32 and trace["span_count"] >= 10
 
 
 @pytest.mark.parametrize("command", [
