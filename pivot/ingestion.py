@@ -1,19 +1,22 @@
 """Accepting satellites' payloads durably: journal in the store, then the raw topic.
 
-Every accepted payload is written to the ingestion journal before anything else, so a 202 is
-never given for something that is not durable. It is then produced to
-``pivot.raw.<connector>``; when the broker does not acknowledge in time (outage, pause), the
-payload stays in the journal's spool and the drainer publishes the spool in acceptance order
-once the broker answers again. While the spool is not empty, new payloads queue behind it, so
-per-key order is kept across an outage.
+Every accepted payload is written to the ingestion journal (group commit) before its 202, so
+a 202 is never given for something that is not durable, and never waits for the broker. The
+relay thread then produces the committed payloads to ``pivot.raw.<connector>`` in commit
+order, a batch at a time, and marks them published. When the broker does not acknowledge in
+time (outage, pause), the relay switches to the spool: it publishes the journal's unpublished
+payloads in acceptance order once the broker answers again, and new payloads queue behind
+them, so per-key order is kept across an outage.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -45,7 +48,7 @@ class Accepted:
 
     ingestion_id: str
     topic: str
-    #: True when it waits in the store's spool for the broker; False when already on Kafka.
+    #: True when the broker was away: it waits in the store's spool for the broker's return.
     spooled: bool
 
 
@@ -59,11 +62,12 @@ def raw_envelope(row: Ingestion) -> Envelope:
 
 
 class IngestionService:
-    """Journal, publish and, when the broker is away, spool and drain."""
+    """Journal, relay to the broker and, when the broker is away, spool and drain."""
 
     def __init__(
         self, store: Store, producer: Callable[[], BusProducer], metrics: PivotMetrics,
         ack_timeout_s: float = 2.0, drain_batch: int = 500, retry_every_s: float = 1.0,
+        max_queued: int = 20_000,
     ) -> None:
         self.store = store
         self._producer = producer
@@ -71,54 +75,83 @@ class IngestionService:
         self.ack_timeout_s = ack_timeout_s
         self.drain_batch = drain_batch
         self.retry_every_s = retry_every_s
+        #: Committed payloads the relay keeps in memory; past this, they wait in the spool.
+        self.max_queued = max_queued
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         #: Journal writes of concurrent requests share a transaction (group commit).
-        self._journal = GroupCommit(store)
+        self._journal = GroupCommit(store, on_commit=self._committed)
+        #: Committed, not yet produced (the relay's work), in commit order.
+        self._queue: deque[Ingestion] = deque()
+        #: Batches the journal committed (a drain that read nothing checks none came meanwhile).
+        self._commits = 0
         with store.read_session() as session:
             self._pending = journal.pending_count(session)
-        metrics.spool_depth.set(self._pending)
+        #: The broker is away (or the spool is not drained yet): payloads wait in the store.
+        self._spooling = self._pending > 0
+        self._gauge()
 
     @property
     def pending(self) -> int:
-        """Payloads waiting in the spool."""
+        """Accepted payloads the broker has not acknowledged yet."""
         return self._pending
+
+    @property
+    def spooling(self) -> bool:
+        """True while payloads wait in the store's spool for the broker."""
+        return self._spooling
 
     def accept(
         self, connector: str, source_key: str | None, body: bytes, signature: str | None = None
     ) -> Accepted:
-        """Make a payload durable; publish it now unless the spool holds older ones.
-
-        Raises :class:`ReplayedWebhook` when the same signed request was accepted before.
-        """
-        trace = dict(inject({}))
-        ingestion_id = str(uuid.uuid4())
+        """Make a payload durable; the relay publishes it (see :meth:`accept_async`)."""
         try:
-            row = self._journal.record({
-                "ingestion_id": ingestion_id, "connector": connector,
-                "source_key": source_key or ingestion_id, "body": body, "ingested_at": time.time(),
-                "trace_headers": trace or None, "signature": signature,
-            })
+            row = self._journal.record(self._row(connector, source_key, body, signature))
         except SignatureSeen as exc:
             raise ReplayedWebhook("this signed webhook was already accepted") from exc
-        topic = topics.raw(connector)
-        with self._lock:
-            if self._pending:
-                return self._spool(row, topic)
-            try:
-                future = self._producer().send(topic, raw_envelope(row))
-            except BrokerUnavailable:
-                return self._spool(row, topic)
+        return self._accepted(row)
+
+    async def accept_async(
+        self, connector: str, source_key: str | None, body: bytes, signature: str | None = None
+    ) -> Accepted:
+        """Make a payload durable and return once it is committed, without holding a thread.
+
+        Raises :class:`ReplayedWebhook` when the same signed request was accepted before, and
+        the store's error when it cannot commit.
+        """
+        future = self._journal.submit(self._row(connector, source_key, body, signature))
         try:
-            self._producer().wait([future], self.ack_timeout_s)
-        except BrokerUnavailable:
-            with self._lock:
-                return self._spool(row, topic)
-        self._journal.mark_published([row.seq])  # written with the next batch: a crash
-        # before then publishes the payload again, which its ingestion id dedupes downstream
-        return Accepted(row.ingestion_id, topic, spooled=False)
+            row = await asyncio.wrap_future(future)
+        except SignatureSeen as exc:
+            raise ReplayedWebhook("this signed webhook was already accepted") from exc
+        return self._accepted(row)
+
+    def _row(self, connector: str, source_key: str | None, body: bytes,
+             signature: str | None) -> dict[str, object]:
+        self.start()
+        trace = dict(inject({}))
+        ingestion_id = str(uuid.uuid4())
+        return {"ingestion_id": ingestion_id, "connector": connector,
+                "source_key": source_key or ingestion_id, "body": body, "ingested_at": time.time(),
+                "trace_headers": trace or None, "signature": signature}
+
+    def _accepted(self, row: Ingestion) -> Accepted:
+        return Accepted(row.ingestion_id, topics.raw(row.connector), spooled=self._spooling)
+
+    def _committed(self, rows: list[Ingestion]) -> None:
+        """Hand committed rows to the relay (called by the journal writer, in commit order)."""
+        with self._lock:
+            self._commits += 1
+            self._pending += len(rows)
+            if not self._spooling and len(self._queue) + len(rows) > self.max_queued:
+                log.warning("relay behind by %d payloads: they wait in the spool", self.max_queued)
+                self._to_spool()
+            if not self._spooling:
+                self._queue.extend(rows)
+            self._gauge()
+        self._wake.set()
 
     def accept_many(
         self, connector: str, items: Sequence[tuple[str | None, bytes]],
@@ -129,7 +162,8 @@ class IngestionService:
         ``also`` runs in the same transaction (a poller saves its cursor there, so a page is
         either journaled with its cursor or not at all). With ``own_traces`` each payload
         starts a trace of its own (linked to the current span), else they all continue the
-        current one. Returns how many were spooled.
+        current one. Returns how many were spooled. Unlike :meth:`accept`, it waits for the
+        broker's acks (a poller goes no faster than the broker takes its pages).
         """
         now = time.time()
         topic = topics.raw(connector)
@@ -146,7 +180,7 @@ class IngestionService:
         if not rows:
             return 0
         with self._lock:
-            if self._pending:
+            if self._spooling:
                 return self._spool_many(len(rows))
             try:
                 futures = [self._producer().send(topic, raw_envelope(r)) for r in rows]
@@ -162,16 +196,20 @@ class IngestionService:
         return 0
 
     def _spool_many(self, count: int) -> int:
+        """Count ``count`` journaled payloads in the spool (the caller holds the lock)."""
         self._pending += count
-        self.metrics.spool_depth.set(self._pending)
+        self._to_spool()
+        self._gauge()
         self._wake.set()
         return count
 
-    def _spool(self, row: Ingestion, topic: str) -> Accepted:
-        self._pending += 1
-        self.metrics.spool_depth.set(self._pending)
-        self._wake.set()
-        return Accepted(row.ingestion_id, topic, spooled=True)
+    def _to_spool(self) -> None:
+        """The relay's queue is dropped: its payloads are in the store (the caller holds the lock)."""
+        self._spooling = True
+        self._queue.clear()
+
+    def _gauge(self) -> None:
+        self.metrics.spool_depth.set(self._pending if self._spooling else 0)
 
     def reload(self) -> None:
         """Re-read the spool's depth from the store (after a re-drive) and drain it."""
@@ -179,20 +217,31 @@ class IngestionService:
             pending = journal.pending_count(session)
         with self._lock:
             self._pending = pending
-        self.metrics.spool_depth.set(pending)
+            if pending:
+                self._to_spool()
+            self._gauge()
         self._wake.set()
 
     def drain(self) -> int:
-        """Publish the spool in order, batch by batch; return how many were published."""
+        """Publish the spool in order, batch by batch; return how many were published.
+
+        Once the store has no unpublished payload left (and the journal committed none while
+        it looked), the relay takes new payloads from memory again.
+        """
         published = 0
         self._journal.flush()  # what is marked published is not sent again
         while True:
+            with self._lock:
+                commits = self._commits
             with self.store.read_session() as session:
                 rows = journal.pending(session, self.drain_batch)
             if not rows:
                 with self._lock:
-                    self._pending = 0
-                self.metrics.spool_depth.set(0)
+                    if self._commits != commits:
+                        continue  # a batch committed while the store was read: read again
+                    self._spooling = False
+                    self._pending = len(self._queue)
+                    self._gauge()
                 return published
             with self._lock:
                 futures = [self._producer().send(topics.raw(r.connector), raw_envelope(r))
@@ -203,17 +252,53 @@ class IngestionService:
             published += len(rows)
             with self._lock:
                 self._pending = max(0, self._pending - len(rows))
-            self.metrics.spool_depth.set(self._pending)
+                self._gauge()
+
+    def relay(self) -> int:
+        """Publish the payloads committed since the last call, a batch at a time, in order.
+
+        Returns how many the broker acknowledged; when it does not in time, the payloads stay
+        in the store and the relay switches to the spool.
+        """
+        published = 0
+        while True:
+            with self._lock:
+                if self._spooling or not self._queue:
+                    return published
+                rows = [self._queue.popleft()
+                        for _ in range(min(self.drain_batch, len(self._queue)))]
+            try:
+                futures = [self._producer().send(topics.raw(r.connector), raw_envelope(r))
+                           for r in rows]
+                self._producer().wait(futures, self.ack_timeout_s)
+            except BrokerUnavailable as exc:
+                log.warning("broker did not acknowledge, %d payload(s) spooled: %s",
+                            len(rows), exc)
+                with self._lock:
+                    self._to_spool()
+                    self._gauge()
+                return published
+            self._journal.mark_published([r.seq for r in rows])
+            published += len(rows)
+            with self._lock:
+                self._pending = max(0, self._pending - len(rows))
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.retry_every_s)
             self._wake.clear()
             try:
-                self._journal.flush()
-            except Exception:  # the store is down: the marks wait for the next round
-                log.exception("published marks not written")
-            if self._stop.is_set() or not self._pending:
+                self.relay()
+            except Exception:  # never die: what is not published waits in the store
+                log.exception("relay failed")
+                with self._lock:
+                    self._to_spool()
+            if not self._queue:  # idle: the marks are written now, not with the next request
+                try:
+                    self._journal.flush()
+                except Exception:  # the store is down: the marks wait for the next round
+                    log.exception("published marks not written")
+            if self._stop.is_set() or not self._spooling:
                 continue
             try:
                 count = self.drain()
@@ -222,25 +307,32 @@ class IngestionService:
                 log.warning("broker still unavailable, spool holds %d: %s", self._pending, exc)
             except Exception:  # the store may be down too: keep trying, never die
                 log.exception("spool drain failed")
+        try:
+            self.relay()  # what was accepted before the stop goes out now if it can
+        except Exception:  # left in the store: published at the next start
+            log.exception("relay failed at stop")
 
     def start(self) -> IngestionService:
-        """Start the drainer thread (drains what a previous run left at once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="spool-drainer", daemon=True)
-            self._thread.start()
-            if self._pending:
-                self._wake.set()
+        """Start the relay thread (drains what a previous run left at once); idempotent."""
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._stop.clear()
+                    self._thread = threading.Thread(target=self._run, name="ingestion-relay",
+                                                    daemon=True)
+                    self._thread.start()
+            self._wake.set()
         return self
 
     def stop(self) -> None:
-        """Stop the drainer thread."""
+        """Publish what was accepted (if the broker answers), stop the relay and the writer."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(10 + self.ack_timeout_s)
             self._thread = None
         try:
-            self._journal.flush()
+            self._journal.close()
         except Exception:  # the store is down: the payloads are published again at restart
             log.exception("published marks not written")
 

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from pivot.hub import Hub
 
 
-def _hub(request: Request) -> Hub:
+async def _hub(request: Request) -> Hub:
+    # async: FastAPI would run a plain function in its thread pool, a hop per request
     return request.app.state.hub  # type: ignore[no-any-return]
 
 

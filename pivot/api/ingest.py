@@ -9,7 +9,6 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from observability.metrics import Outcome
 from pivot import webhooks
@@ -60,17 +59,16 @@ async def ingest(
 ) -> JSONResponse:
     """Write the payload, exactly as received, to ``pivot.raw.<connector>``.
 
-    Answers 202 with an ingestion id only once the payload is durable: journaled in the store
-    and acknowledged by the broker, or, when the broker does not answer in time, spooled in the
-    store (``"spooled": true``) to be published in order when it is back.
+    Answers 202 with an ingestion id once the payload is durable (committed to the store's
+    journal); the hub then publishes it in acceptance order. ``"spooled": true`` says the
+    broker is away: the payload waits in the store and is published when it is back.
     """
     limit = hub.settings.api.max_body_bytes
     body = await _read_limited(request, limit)
     if body is None:
         hub.metrics.ingested.labels(_label(hub, connector), Outcome.REJECTED).inc()
         return problem(413, "payload_too_large", f"body exceeds {limit} bytes")
-    return await run_in_threadpool(_accept, hub, connector, body, x_pivot_timestamp,
-                                   x_pivot_signature)
+    return await _accept(hub, connector, body, x_pivot_timestamp, x_pivot_signature)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -90,7 +88,7 @@ def _label(hub: Hub, connector: str) -> str:
     return connector if connector in hub.connectors else "-"
 
 
-def _accept(
+async def _accept(
     hub: Hub, connector: str, body: bytes, timestamp: str | None, signature: str | None
 ) -> JSONResponse:
     metrics = hub.metrics
@@ -112,7 +110,7 @@ def _accept(
         return problem(400, "invalid_json", f"body is not JSON: {exc}")
     key = impl.source_key(payload) if isinstance(payload, dict) else None
     try:
-        accepted = hub.ingestion.accept(connector, key, body, signature)
+        accepted = await hub.ingestion.accept_async(connector, key, body, signature)
     except ReplayedWebhook as exc:
         metrics.ingested.labels(connector, Outcome.REJECTED).inc()
         return problem(409, "replayed_webhook", str(exc))

@@ -15,7 +15,7 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Operati
 def require(scope: str) -> Callable[..., None]:
     """A dependency refusing requests whose key lacks ``scope`` (401 without key, 403 without scope)."""
 
-    def check(hub: HubDep, key: str | None = Security(_api_key)) -> None:
+    async def check(hub: HubDep, key: str | None = Security(_api_key)) -> None:
         if not key:
             raise HTTPException(401, detail="missing X-API-Key header")
         if scope not in hub.settings.api.scopes_of(key):
