@@ -103,10 +103,13 @@ class Hub:
                                           metrics=self.metrics))
             if connector.outbound:
                 deliver = DeliverProcessor(connector, self.store, self.producer, self.metrics,
-                                           self.survivorship)
+                                           self.survivorship,
+                                           concurrency=self.settings.worker.deliver_concurrency)
+                kafka = self.settings.kafka
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
-                                          self.settings.kafka, follow_epoch=True,
-                                          metrics=self.metrics))
+                                          kafka.model_copy(update={
+                                              "max_poll_records": kafka.deliver_max_poll_records}),
+                                          follow_epoch=True, metrics=self.metrics))
         return loops
 
     def pollers(self, names: Iterable[str] | None = None) -> list[Poller]:

@@ -39,8 +39,16 @@ class KafkaSettings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
     session_timeout_ms: int = 6_000
     heartbeat_interval_ms: int = 1_000
-    max_poll_interval_ms: int = 10_000
-    max_poll_records: int = 500
+    max_poll_interval_ms: int = Field(
+        default=60_000, ge=1_000,
+        description="Longest a batch may take before the group deems its consumer stuck.",
+    )
+    max_poll_records: int = Field(default=500, ge=1, description="Records per translate batch.")
+    deliver_max_poll_records: int = Field(
+        default=100, ge=1,
+        description="Records per deliver batch: each calls a satellite (and may retry), so a "
+                    "batch stays well within max_poll_interval_ms.",
+    )
     fetch_max_wait_ms: int = Field(
         default=50, ge=0, description="Longest a fetch waits for data (latency vs. requests)."
     )
@@ -117,6 +125,11 @@ class WorkerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PIVOT_WORKER_", extra="ignore")
 
+    deliver_concurrency: int = Field(
+        default=4, ge=1, le=32,
+        description="Keys of a deliver batch sent to the satellite side by side (each key's "
+                    "events stay in order); 1 delivers one event at a time.",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(
         default=9108, ge=0, le=65535, description="Port of the worker's /metrics; 0 disables it."

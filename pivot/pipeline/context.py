@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +15,19 @@ from canonical_model.base import new_canonical_id
 from pivot.store import decisions, golden, tenancy, xref
 from pivot.store.decisions import Decision
 from pivot.store.tables import GoldenRecord
+
+
+@dataclass
+class LinkBuffer:
+    """Links looked up and made by the contexts of one batch, shared by them.
+
+    A batch of deliveries gives each event a context of its own; sharing the buffer lets a
+    later event see the links an earlier one made before they are written (in one statement
+    with the batch's other writes).
+    """
+
+    cache: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    pending: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 class StoreContext:
@@ -28,16 +42,17 @@ class StoreContext:
 
     def __init__(
         self, session: Session, system: str, *, defer_writes: bool = False,
-        before_read: Callable[[], None] | None = None,
+        before_read: Callable[[], None] | None = None, links: LinkBuffer | None = None,
     ) -> None:
         self.session = session
         self._system = system
         self._defer = defer_writes
         self._before_read = before_read
-        #: Look-ups already answered in this transaction, misses included (a link written
+        links = links if links is not None else LinkBuffer()
+        #: Look-ups already answered in this batch, misses included (a link written
         #: meanwhile by another worker is caught when the deferred links are written).
-        self._cache: dict[tuple[str, str, str], str | None] = {}
-        self.pending_links: list[tuple[str, str, str, str]] = []
+        self._cache = links.cache
+        self.pending_links = links.pending
 
     @property
     def system(self) -> str:
@@ -98,6 +113,10 @@ class StoreContext:
 
     def source_id(self, entity: str, canonical_id: str, system: str | None = None) -> str | None:
         """The id ``system`` writes with for a canonical id (its newest current link), or None."""
+        wanted = (system or self._system, entity)
+        for link_system, link_entity, source, cid in reversed(self.pending_links):
+            if cid == canonical_id and (link_system, link_entity) == wanted:
+                return source  # linked earlier in this batch, not written yet
         self._read()
         ids = xref.source_ids(self.session, system or self._system, entity, canonical_id,
                               current=True)
@@ -145,13 +164,15 @@ class DeliveryContext(StoreContext):
 
     def __init__(
         self, session: Session, system: str, client: httpx.Client, event_id: str,
-        event_time: datetime,
+        event_time: datetime, *, links: LinkBuffer | None = None,
+        decisions: list[tuple[str, Decision]] | None = None,
     ) -> None:
-        super().__init__(session, system, defer_writes=True)
+        super().__init__(session, system, defer_writes=True, links=links)
         self._client = client
         self._event_id = event_id
         self._event_time = event_time
-        self.pending_decisions: list[Decision] = []
+        #: (event id, decision) pairs kept until :meth:`flush` (shared by a batch's contexts).
+        self.pending_decisions: list[tuple[str, Decision]] = [] if decisions is None else decisions
 
     @property
     def client(self) -> httpx.Client:
@@ -174,11 +195,24 @@ class DeliveryContext(StoreContext):
 
     def record_decision(self, decision: Decision) -> None:
         """Keep an AI decision; written with the delivery's links, after the call."""
-        self.pending_decisions.append(decision)
+        self.pending_decisions.append((self._event_id, decision))
 
     def flush(self, session: Session) -> None:
         """Write the deferred links and decisions in ``session``."""
-        super().flush(session)
-        for decision in self.pending_decisions:
-            decisions.record(session, self._event_id, decision)
-        self.pending_decisions.clear()
+        self.write(session, LinkBuffer(self._cache, self.pending_links), self.pending_decisions)
+
+    @staticmethod
+    def write(session: Session, links: LinkBuffer,
+              pending_decisions: list[tuple[str, Decision]]) -> None:
+        """Write (and take out) a batch's deferred links and decisions in ``session``.
+
+        Other threads may append meanwhile (a batch's keys are delivered side by side): what
+        they add after the copy stays for the next write.
+        """
+        written = links.pending[:]
+        xref.link_many(session, written)
+        del links.pending[:len(written)]
+        made = pending_decisions[:]
+        for event_id, decision in made:
+            decisions.record(session, event_id, decision)
+        del pending_decisions[:len(made)]

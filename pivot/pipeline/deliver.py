@@ -3,20 +3,27 @@
 Records are applied in offset order (per-key order). For each event the connector's
 outbound function calls the satellite with the event id as idempotency key, retrying
 retryable failures in place; a final failure goes to ``pivot.dlq.<connector>`` and the
-partition moves on. Links and golden records the delivery produced are written after the
-call (no transaction stays open across HTTP), follow-up events are produced and acknowledged,
-then the event ids are marked processed; offsets are committed last.
+partition moves on. No transaction stays open across HTTP. The links and AI decisions the
+batch's deliveries made are kept in memory (later events of the batch see them) and written
+in one transaction with the batch's "processed" marks, once the follow-up events are
+acknowledged; a delivery that produced follow-up events writes them, with the links so far,
+before they are sent. Offsets are committed last. A crash before the batch's transaction
+redoes the batch: the satellite calls carry the same idempotency keys.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.producer.future import FutureRecordMetadata
 
 from canonical_model.events import UnknownEventType, parse_event
 from connectors.sdk.base import Connector, DeliveryFailure, Outbound
@@ -27,10 +34,11 @@ from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, EnvelopeError
 from pivot.errors import ContractViolation, PivotError
 from pivot.pipeline import canonical
-from pivot.pipeline.context import DeliveryContext
+from pivot.pipeline.context import DeliveryContext, LinkBuffer
 from pivot.pipeline.dlq import dead_letter
 from pivot.pipeline.survivorship import Survivorship
 from pivot.store import Store, idempotency, outbox
+from pivot.store.decisions import Decision
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +73,33 @@ def most_urgent_first(envelopes: list[Parsed], outbound: Mapping[str, Outbound[A
     return sorted(envelopes, key=lambda e: ranks.get((e[0].partition, e[0].key), _LAST))
 
 
+@dataclass
+class _Batch:
+    """What the lanes of one batch share: appended to from several threads."""
+
+    #: Event ids already delivered (before or in this batch).
+    done: set[str]
+    links: LinkBuffer = field(default_factory=LinkBuffer)
+    decisions: list[tuple[str, Decision]] = field(default_factory=list)
+    futures: list[FutureRecordMetadata] = field(default_factory=list)
+    delivered: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    published: list[canonical.Staged] = field(default_factory=list)
+    #: Held while a lane writes the buffers: one writer at a time.
+    writing: threading.Lock = field(default_factory=threading.Lock)
+
+
 class DeliverProcessor:
     """Batch handler of the canonical topics a connector delivers."""
 
     def __init__(
         self, connector: Connector, store: Store, producer: BusProducer, metrics: PivotMetrics,
-        survivorship: Survivorship | None = None,
+        survivorship: Survivorship | None = None, concurrency: int = 1,
     ) -> None:
         self.connector = connector
+        #: Keys of a batch delivered side by side (each key's records stay in order).
+        self.concurrency = max(1, concurrency)
+        self._executor: ThreadPoolExecutor | None = None
         self.survivorship = survivorship
         self.store = store
         self.producer = producer
@@ -85,7 +112,7 @@ class DeliverProcessor:
         ).inc()
 
     def __call__(self, records: list[ConsumerRecord]) -> None:
-        """Process one polled batch."""
+        """Process one polled batch: its keys side by side, each key's records in order."""
         started = time.perf_counter()
         name = self.connector.name
         envelopes: list[Parsed] = []
@@ -100,44 +127,23 @@ class DeliverProcessor:
         with self.store.read_session() as session:
             done = idempotency.seen(session, self.consumer_name, wanted)
 
-        futures = []
-        delivered: list[tuple[str, str]] = []
-        skipped: list[tuple[str, str]] = []
-        published: list[canonical.Staged] = []
-        own_source = canonical.connector_source(name)
-        for record, env, error in envelopes:
-            if env is not None and env.type not in self.connector.outbound:
-                continue
-            if (env is not None and env.source == own_source and env.id not in done
-                    and not self.connector.outbound[env.type].from_self):
-                skipped.append((env.id, env.type))  # the satellite's own change: no echo
-                done.add(env.id)
-                continue
-            headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or [])}
-            with consumer_span(record.topic, headers, group=self.group, partition=record.partition,
-                               offset=record.offset, message_id=env.id if env else None) as span:
-                if env is None:
-                    futures.append(self._dead(record, error or EnvelopeError("no envelope"), 1))
-                    continue
-                if env.id in done:
-                    self.metrics.events_out.labels(name, env.type, Outcome.DUPLICATE).inc()
-                    continue
-                try:
-                    staged = self._deliver(env)
-                except DeliveryFailure as exc:
-                    span.set_attribute("error.type", type(exc.cause).__name__)
-                    self.metrics.delivery_errors.labels(name, type(exc.cause).__name__).inc()
-                    futures.append(self._dead(record, exc.cause, exc.attempts))
-                    continue
-                for item in staged:
-                    futures.append(item.send(self.producer))
-                    published.append(item)
-                done.add(env.id)
-                delivered.append((env.id, env.type))
-                self._observe_latency(env)
-        self.producer.wait(futures)
-        if delivered or skipped:
+        batch = _Batch(done)
+        lanes: dict[tuple[int, bytes | None], list[Parsed]] = {}
+        for parsed in envelopes:
+            lanes.setdefault((parsed[0].partition, parsed[0].key), []).append(parsed)
+        if self.concurrency == 1 or len(lanes) == 1:
+            for lane in lanes.values():
+                self._lane(lane, batch)
+        else:
+            running = [self._pool().submit(self._lane, lane, batch) for lane in lanes.values()]
+            wait(running)  # all of them, even when one failed: no call outlives its batch
+            for future in running:
+                future.result()
+        self.producer.wait(batch.futures)
+        delivered, skipped, published = batch.delivered, batch.skipped, batch.published
+        if delivered or skipped or batch.links.pending or batch.decisions:
             with self.store.session() as session:
+                DeliveryContext.write(session, batch.links, batch.decisions)
                 outbox.mark_published(session, [item.event_id for item in published])
                 idempotency.mark_many(session, self.consumer_name,
                                       [(eid, Outcome.OK) for eid, _ in delivered]
@@ -151,18 +157,66 @@ class DeliverProcessor:
         elapsed = (time.perf_counter() - started) / max(1, len(records))
         self.metrics.processing_seconds.labels(Stage.DELIVER, name).observe(elapsed)
 
-    def _deliver(self, env: Envelope) -> list[canonical.Staged]:
-        """Call the satellite, then record links and golden records; return events to publish."""
+    def _lane(self, lane: list[Parsed], batch: _Batch) -> None:
+        """Deliver the records of one key, in order."""
+        name = self.connector.name
+        own_source = canonical.connector_source(name)
+        for record, env, error in lane:
+            if env is not None and env.type not in self.connector.outbound:
+                continue
+            if (env is not None and env.source == own_source and env.id not in batch.done
+                    and not self.connector.outbound[env.type].from_self):
+                batch.skipped.append((env.id, env.type))  # the satellite's own change: no echo
+                batch.done.add(env.id)
+                continue
+            headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or [])}
+            with consumer_span(record.topic, headers, group=self.group, partition=record.partition,
+                               offset=record.offset, message_id=env.id if env else None) as span:
+                if env is None:
+                    batch.futures.append(
+                        self._dead(record, error or EnvelopeError("no envelope"), 1))
+                    continue
+                if env.id in batch.done:
+                    self.metrics.events_out.labels(name, env.type, Outcome.DUPLICATE).inc()
+                    continue
+                try:
+                    staged = self._deliver(env, batch)
+                except DeliveryFailure as exc:
+                    span.set_attribute("error.type", type(exc.cause).__name__)
+                    self.metrics.delivery_errors.labels(name, type(exc.cause).__name__).inc()
+                    batch.futures.append(self._dead(record, exc.cause, exc.attempts))
+                    continue
+                for item in staged:
+                    batch.futures.append(item.send(self.producer))
+                    batch.published.append(item)
+                batch.done.add(env.id)
+                batch.delivered.append((env.id, env.type))
+                self._observe_latency(env)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.concurrency,
+                                                thread_name_prefix=f"deliver-{self.connector.name}")
+        return self._executor
+
+    def _deliver(self, env: Envelope, batch: _Batch) -> list[canonical.Staged]:
+        """Call the satellite; return the follow-up events to publish, already recorded.
+
+        The links and decisions it makes join the batch's buffers; when it produced events,
+        the buffers are written with their golden records now (before the events are sent).
+        """
         try:
             event = parse_event(env.type, env.data)
         except (UnknownEventType, ValueError) as exc:
             raise DeliveryFailure(ContractViolation(f"{env.type}: {exc}"), 1) from exc
         with self.store.read_session() as session:
             ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id,
-                                  env.time)
+                                  env.time, links=batch.links, decisions=batch.decisions)
             produced = self.connector.deliver(event, ctx)
+        if not produced:
+            return []  # its links and decisions are written with the batch
         carried = canonical.carried_headers(env.headers)
-        with self.store.session() as session:
+        with batch.writing, self.store.session() as session:
             ctx.flush(session)
             stager = canonical.Stager(session, connector=self.connector.name,
                                       mapping_version=self.connector.mapping_version,

@@ -51,11 +51,13 @@ def create_store_engine(url: str, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        # Deliver lanes hold a read session across their satellite call: room for all of them.
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30},
+                               pool_size=10, max_overflow=50)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 class Store:
