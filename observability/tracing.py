@@ -40,13 +40,22 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import baggage, propagate, trace
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -67,7 +76,6 @@ _fanout: _Fanout | None = None
 _configured = False
 
 
-@cache
 @cache
 def tracer() -> trace.Tracer:
     """The hub's tracer (a no-op until a tracer provider is configured, then the real one).
@@ -254,7 +262,14 @@ class TraceCollector(SpanProcessor):
 
 def inject(headers: MutableMapping[str, str]) -> MutableMapping[str, str]:
     """Write the current trace context (``traceparent``/``tracestate``) into ``headers``."""
-    propagate.inject(headers)
+    if baggage.get_all():
+        propagate.inject(headers)  # the configured propagators carry the baggage too
+        return headers
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:  # formatted here: this runs for every record the hub produces
+        headers[TRACEPARENT] = f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+        if context.trace_state:
+            headers[TRACESTATE] = context.trace_state.to_header()
     return headers
 
 
@@ -266,7 +281,7 @@ def current_trace_id() -> str | None:
 
 def trace_id_of(headers: Mapping[str, str]) -> str | None:
     """Hex trace id of the ``traceparent`` in ``headers``, if any."""
-    ctx = trace.get_current_span(propagate.extract(dict(headers))).get_span_context()
+    ctx = trace.get_current_span(_extract(headers)).get_span_context()
     return format(ctx.trace_id, "032x") if ctx.is_valid else None
 
 
@@ -294,8 +309,26 @@ def with_current_context(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str
 def _parent(headers: Mapping[str, str] | None) -> Context | None:
     """The context carried by ``headers``, or None (then the current context is the parent)."""
     if headers and headers.get(TRACEPARENT):
-        return propagate.extract(dict(headers))
+        return _extract(headers)
     return None
+
+
+def _extract(headers: Mapping[str, str]) -> Context:
+    """The context of a ``traceparent`` (an empty one when there is none or it is invalid).
+
+    A well-formed version-00 header without ``tracestate`` (what the hub writes) is read
+    here; anything else goes to the configured propagators.
+    """
+    value = headers.get(TRACEPARENT)
+    if value and TRACESTATE not in headers and len(value) == 55 and value.startswith("00-"):
+        try:
+            trace_id, span_id, flags = int(value[3:35], 16), int(value[36:52], 16), int(value[53:], 16)
+        except ValueError:
+            trace_id = 0
+        if trace_id and span_id and value[35] == value[52] == "-":
+            remote = SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(flags))
+            return trace.set_span_in_context(NonRecordingSpan(remote), Context())
+    return propagate.extract(dict(headers))
 
 
 def _ended_with_error(span: Span, exc: BaseException) -> None:
@@ -308,16 +341,29 @@ def _ended_with_error(span: Span, exc: BaseException) -> None:
 
 
 @contextmanager
-def _span(name: str, kind: SpanKind, **options: Any) -> Iterator[Span]:
-    """A current span whose error, if one leaves the block, is recorded by class only."""
-    with tracer().start_as_current_span(
-        name, kind=kind, record_exception=False, set_status_on_exception=False, **options,
-    ) as span:
-        try:
-            yield span
-        except BaseException as exc:
-            _ended_with_error(span, exc)
-            raise
+def _span(name: str, kind: SpanKind, *, context: Context | None = None,
+          **options: Any) -> Iterator[Span]:
+    """A current span, child of ``context`` (else of the current one).
+
+    An error leaving the block is recorded on it by class only.
+    """
+    span = tracer().start_span(name, context=context, kind=kind, record_exception=False,
+                               set_status_on_exception=False, **options)
+    token = otel_context.attach(trace.set_span_in_context(span, context))
+    try:
+        yield span
+    except BaseException as exc:
+        _ended_with_error(span, exc)
+        raise
+    finally:
+        otel_context.detach(token)
+        span.end()
+
+
+def _messaging(operation: str, topic: str) -> dict[str, Any]:
+    """The messaging attributes every Kafka span carries."""
+    return {"messaging.system": "kafka", "messaging.operation.type": operation,
+            "messaging.operation.name": operation, "messaging.destination.name": topic}
 
 
 @contextmanager
@@ -330,26 +376,16 @@ def consumer_span(
     An exception leaving the block marks the span in error with its class only (its message
     may hold personal data).
     """
-    parent = propagate.extract(dict(headers))
-    token = otel_context.attach(parent)
-    try:
-        attributes: dict[str, Any] = {
-            "messaging.system": "kafka",
-            "messaging.operation.type": "process",
-            "messaging.operation.name": "process",
-            "messaging.destination.name": topic,
-            "messaging.destination.partition.id": str(partition),
-            "messaging.kafka.offset": offset,
-        }
-        if group:
-            attributes["messaging.consumer.group.name"] = group
-        if message_id:
-            attributes["messaging.message.id"] = message_id
-        with _span(f"{topic} process", SpanKind.CONSUMER, attributes=attributes,
-                   links=links) as span:
-            yield span
-    finally:
-        otel_context.detach(token)
+    attributes = _messaging("process", topic)
+    attributes["messaging.destination.partition.id"] = str(partition)
+    attributes["messaging.kafka.offset"] = offset
+    if group:
+        attributes["messaging.consumer.group.name"] = group
+    if message_id:
+        attributes["messaging.message.id"] = message_id
+    with _span(f"{topic} process", SpanKind.CONSUMER, context=_extract(headers),
+               attributes=attributes, links=links) as span:
+        yield span
 
 
 @contextmanager
@@ -364,12 +400,7 @@ def producer_span(
     one, else the current context. Write the span's context into the record's headers inside
     the block (:func:`inject`, :func:`with_current_context`) so the consumer continues from it.
     """
-    attributes: dict[str, Any] = {
-        "messaging.system": "kafka",
-        "messaging.operation.type": "send",
-        "messaging.operation.name": "send",
-        "messaging.destination.name": topic,
-    }
+    attributes = _messaging("send", topic)
     if message_id:
         attributes["messaging.message.id"] = message_id
     if event_type:
@@ -392,9 +423,7 @@ def creation_context(topic: str, message_id: str) -> dict[str, str]:
     links = [Link(current)] if current.is_valid else []
     span = tracer().start_span(
         f"{topic} create", context=Context(), kind=SpanKind.PRODUCER, links=links,
-        attributes={"messaging.system": "kafka", "messaging.operation.type": "create",
-                    "messaging.operation.name": "create", "messaging.destination.name": topic,
-                    "messaging.message.id": message_id},
+        attributes={**_messaging("create", topic), "messaging.message.id": message_id},
     )
     headers: dict[str, str] = {}
     propagate.inject(headers, context=trace.set_span_in_context(span))
