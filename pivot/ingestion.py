@@ -78,6 +78,8 @@ class IngestionService:
         #: Committed payloads the relay keeps in memory; past this, they wait in the spool.
         self.max_queued = max_queued
         self._lock = threading.Lock()
+        #: Notified when the relay published a batch (a poller waiting for room goes on).
+        self._room = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -157,14 +159,16 @@ class IngestionService:
         self, connector: str, items: Sequence[tuple[str | None, bytes]],
         also: Callable[[Session], None] | None = None, *, own_traces: bool = False,
     ) -> int:
-        """Make a batch of (source key, payload) durable in one transaction, then publish it.
+        """Make a batch of (source key, payload) durable in one transaction; the relay publishes it.
 
         ``also`` runs in the same transaction (a poller saves its cursor there, so a page is
         either journaled with its cursor or not at all). With ``own_traces`` each payload
         starts a trace of its own (linked to the current span), else they all continue the
-        current one. Returns how many were spooled. Unlike :meth:`accept`, it waits for the
-        broker's acks (a poller goes no faster than the broker takes its pages).
+        current one. Returns how many wait in the spool (the broker is away). A caller
+        faster than the broker waits here while the relay is far behind (a poller reading a
+        full export goes no faster than the broker takes it).
         """
+        self.start()
         now = time.time()
         topic = topics.raw(connector)
         ids = [str(uuid.uuid4()) for _ in items]
@@ -172,41 +176,28 @@ class IngestionService:
             traces = [creation_context(topic, ingestion_id) for ingestion_id in ids]
         else:
             traces = [dict(inject({}))] * len(ids)
+        values = [{"ingestion_id": ingestion_id, "connector": connector, "source_key": key or "-",
+                   "body": body, "ingested_at": now, "trace_headers": trace or None,
+                   "signature": None}
+                  for ingestion_id, (key, body), trace in zip(ids, items, traces, strict=True)]
         with self.store.session() as session:
-            rows = [journal.record(session, ingestion_id, connector, key or "-", body, now, trace)
-                    for ingestion_id, (key, body), trace in zip(ids, items, traces, strict=True)]
+            rows = journal.record_many(session, values)
             if also is not None:
                 also(session)
         if not rows:
             return 0
-        with self._lock:
-            if self._spooling:
-                return self._spool_many(len(rows))
-            try:
-                futures = [self._producer().send(topic, raw_envelope(r)) for r in rows]
-            except BrokerUnavailable:
-                return self._spool_many(len(rows))
-        try:
-            self._producer().wait(futures, max(self.ack_timeout_s, 5.0))
-        except BrokerUnavailable:
-            with self._lock:
-                return self._spool_many(len(rows))
-        with self.store.session() as session:
-            journal.mark_published(session, [r.seq for r in rows])
-        return 0
-
-    def _spool_many(self, count: int) -> int:
-        """Count ``count`` journaled payloads in the spool (the caller holds the lock)."""
-        self._pending += count
-        self._to_spool()
-        self._gauge()
-        self._wake.set()
-        return count
+        self._committed(rows)
+        with self._room:
+            while (len(self._queue) > self.max_queued // 2 and not self._spooling
+                   and not self._stop.is_set()):
+                self._room.wait(1.0)
+            return len(rows) if self._spooling else 0
 
     def _to_spool(self) -> None:
         """The relay's queue is dropped: its payloads are in the store (the caller holds the lock)."""
         self._spooling = True
         self._queue.clear()
+        self._room.notify_all()
 
     def _gauge(self) -> None:
         self.metrics.spool_depth.set(self._pending if self._spooling else 0)
@@ -279,9 +270,12 @@ class IngestionService:
                     self._gauge()
                 return published
             self._journal.mark_published([r.seq for r in rows])
+            if self._journal.marks_waiting() >= 4 * self.drain_batch:
+                self._journal.flush()  # a long backfill keeps few payloads to publish again
             published += len(rows)
-            with self._lock:
+            with self._room:
                 self._pending = max(0, self._pending - len(rows))
+                self._room.notify_all()
 
     def _run(self) -> None:
         while not self._stop.is_set():

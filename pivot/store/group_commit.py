@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pivot.store import Store, journal
-from pivot.store.bulk import insert_ignore
 from pivot.store.tables import Ingestion
 
 
@@ -55,7 +54,7 @@ class GroupCommit:
         The future fails with :class:`SignatureSeen` for a signature already journaled, or
         with the store's error when the transaction failed.
         """
-        item = _Queued({**values, "source_key": journal.storable_key(values["source_key"])})
+        item = _Queued(values)
         with self._cond:
             self._queue.append(item)
             if self._writer is None or not self._writer.is_alive():
@@ -74,6 +73,10 @@ class GroupCommit:
         """Queue published marks; the next batch (or :meth:`flush`) writes them."""
         with self._cond:
             self._marks.extend(seqs)
+
+    def marks_waiting(self) -> int:
+        """Published marks queued, not written yet."""
+        return len(self._marks)
 
     def flush(self) -> None:
         """Write what is queued (marks and rows) now, in the calling thread."""
@@ -106,7 +109,7 @@ class GroupCommit:
             if not batch and not marks:
                 return
             try:
-                seqs = self._write(batch, marks)
+                written = self._write(batch, marks)
             except BaseException as exc:  # the store is down: every request of the batch fails
                 with self._cond:
                     self._marks[:0] = marks  # kept for the next batch
@@ -115,11 +118,11 @@ class GroupCommit:
                 return
             committed: list[tuple[_Queued, Ingestion]] = []
             for item in batch:
-                seq = seqs.get(item.values["ingestion_id"])
-                if seq is None:
+                row = written.get(item.values["ingestion_id"])
+                if row is None:
                     item.future.set_exception(SignatureSeen(item.values["ingestion_id"]))
                 else:
-                    committed.append((item, Ingestion(seq=seq, **item.values)))
+                    committed.append((item, row))
             try:
                 if self._on_commit is not None and committed:
                     self._on_commit([row for _, row in committed])
@@ -127,10 +130,8 @@ class GroupCommit:
                 for item, row in committed:
                     item.future.set_result(row)
 
-    def _write(self, batch: list[_Queued], marks: list[int]) -> dict[str, int]:
+    def _write(self, batch: list[_Queued], marks: list[int]) -> dict[str, Ingestion]:
         with self.store.session() as session:
-            inserted = insert_ignore(session, Ingestion, [item.values for item in batch],
-                                     conflict=("signature",),
-                                     returning=(Ingestion.ingestion_id, Ingestion.seq))
+            inserted = journal.record_many(session, [item.values for item in batch])
             journal.mark_published(session, marks)
-        return {ingestion_id: seq for ingestion_id, seq in inserted}
+        return {row.ingestion_id: row for row in inserted}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from pivot.store.bulk import insert_ignore
 from pivot.store.tables import Ingestion, utcnow
 
 #: Length of the ``source_key`` column.
@@ -30,6 +32,19 @@ def record(
     session.add(row)
     session.flush()
     return row
+
+
+def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[Ingestion]:
+    """Journal payloads (dicts of :class:`Ingestion` columns) in one statement.
+
+    Returns the rows written, with their ``seq``, in the order given; a row whose signature
+    is already journaled (a replayed request) is left out.
+    """
+    values = [{**row, "source_key": storable_key(row["source_key"])} for row in rows]
+    inserted = dict(insert_ignore(session, Ingestion, values, conflict=("signature",),
+                                  returning=(Ingestion.ingestion_id, Ingestion.seq)))
+    return [Ingestion(seq=inserted[row["ingestion_id"]], **row)
+            for row in values if row["ingestion_id"] in inserted]
 
 
 def storable_key(source_key: str) -> str:
