@@ -125,8 +125,7 @@ class StoreContext:
     def golden(self, canonical_id: str) -> dict[str, Any] | None:
         """Current golden record data (of the survivor, when the record was merged), or None."""
         self._read()
-        record = golden.get(self.session, xref.survivor_of(self.session, canonical_id))
-        return dict(record.data) if record is not None else None
+        return golden.data_of_survivor(self.session, canonical_id)
 
     def lease_of_lot(self, lot_id: str, on: date) -> str | None:
         """The lease that held a lot on a day."""

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pivot.store import bulk
-from pivot.store.tables import GoldenRecord, GoldenRecordVersion, utcnow
+from pivot.store.tables import GoldenRecord, GoldenRecordVersion, XrefMerge, utcnow
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,24 @@ def write_many(
 def get(session: Session, canonical_id: str) -> GoldenRecord | None:
     """The current golden record, or None."""
     return session.get(GoldenRecord, canonical_id)
+
+
+_SURVIVOR = bindparam("canonical_id")
+_DATA_OF_SURVIVOR = select(GoldenRecord.data).where(
+    GoldenRecord.canonical_id == func.coalesce(
+        select(XrefMerge.survivor_id).where(XrefMerge.absorbed_id == _SURVIVOR).scalar_subquery(),
+        _SURVIVOR,
+    )
+)
+
+
+def data_of_survivor(session: Session, canonical_id: str) -> dict[str, Any] | None:
+    """Current data of a golden record, or of the record it was merged into; None if none."""
+    # Core, one statement: what a delivery reads for every event (ORM get + merge look-up
+    # cost three times as much).
+    session.flush()
+    data = session.connection().execute(_DATA_OF_SURVIVOR, {"canonical_id": canonical_id}).scalar()
+    return dict(data) if data is not None else None
 
 
 def history(session: Session, canonical_id: str) -> list[GoldenRecordVersion]:

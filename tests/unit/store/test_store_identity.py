@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pivot.pipeline.context import StoreContext
-from pivot.store import Store, tenancy, xref
+from pivot.store import Store, golden, tenancy, xref
 
 if TYPE_CHECKING:
     from tests.unit.store.conftest import SourceIds
@@ -74,6 +74,11 @@ def test_a_merge_redirects_the_absorbed_record_and_keeps_its_history(
         assert xref.lookup(session, "chatbot", "tenant", ids.chatbot_user) == erp
         assert xref.survivor_of(session, chatbot) == erp
         assert xref.absorbed_into(session, erp) == [chatbot]
+        golden.apply(session, erp, "tenant", {"id": erp, "last_name": "Benali"},
+                     golden.Lineage(f"evt-merge-{ids.n}", "fr.pivot.tenant.upserted.v1", "erp", "1"))
+        ctx = StoreContext(session, "chatbot")
+        assert ctx.golden(chatbot) == ctx.golden(erp) == {"id": erp, "last_name": "Benali"}
+        assert ctx.golden(f"tenant_{ids.n:032x}") is None
         with pytest.raises(ValueError, match="itself"):
             xref.merge(session, "tenant", erp, erp, "no")
         with pytest.raises(ValueError, match="was itself merged"):
