@@ -279,7 +279,7 @@ class IngestionService:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.retry_every_s)
+            idle = not self._wake.wait(self.retry_every_s)
             self._wake.clear()
             try:
                 self.relay()
@@ -287,7 +287,7 @@ class IngestionService:
                 log.exception("relay failed")
                 with self._lock:
                     self._to_spool()
-            if not self._queue:  # idle: the marks are written now, not with the next request
+            if idle and not self._queue:  # the marks ride with the journal's next batch, or now
                 try:
                     self._journal.flush()
                 except Exception:  # the store is down: the marks wait for the next round
