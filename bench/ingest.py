@@ -3,8 +3,9 @@
 (a) the reference: a FastAPI app whose ``POST /v1/ingest/{connector}`` answers 202 and does
     nothing (``python -m bench.serve bare``);
 (b) the hub: the hub API as ``pivot serve --no-workers`` runs it (``python -m bench.serve
-    hub``): signature checked, payload journaled in the store, produced to
-    ``pivot.raw.<connector>`` and acknowledged by the broker before the 202.
+    hub``): signature checked, payload committed to the store's journal before the 202, then
+    produced to ``pivot.raw.<connector>`` by the ingestion relay (the check below waits for
+    every 202 to be on the topic).
 
 Each server is its own process, served by the same ``ServerThread`` (same uvicorn settings);
 the load comes from other processes (``python -m bench.load max``): ``concurrency`` keep-alive

@@ -34,6 +34,7 @@ def _state(stack: Stack, name: str) -> dict[str, Any]:
     return httpx.get(f"{stack.sandboxes[name]}/sandbox/state", timeout=60).json()
 
 
+@pytest.mark.timeout(600)  # the run's own deadline (400 s) is the one that should speak
 def test_five_thousand_events_through_a_flaky_satellite(stack: Stack) -> None:
     urbest = stack.sandboxes["urbest"]
     httpx.put(f"{urbest}/sandbox/faults",
