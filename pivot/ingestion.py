@@ -165,10 +165,14 @@ class IngestionService:
         either journaled with its cursor or not at all). With ``own_traces`` each payload
         starts a trace of its own (linked to the current span), else they all continue the
         current one. Returns how many wait in the spool (the broker is away). A caller
-        faster than the broker waits here while the relay is far behind (a poller reading a
-        full export goes no faster than the broker takes it).
+        faster than the broker waits here until its batch fits in the relay's queue (a poller
+        reading a full export goes no faster than the broker takes it).
         """
         self.start()
+        with self._room:  # before the journal: rows committed meanwhile are the relay's or the spool's
+            while (self._queue and len(self._queue) + len(items) > self.max_queued
+                   and not self._spooling and not self._stop.is_set()):
+                self._room.wait(1.0)
         now = time.time()
         topic = topics.raw(connector)
         ids = [str(uuid.uuid4()) for _ in items]
@@ -187,11 +191,7 @@ class IngestionService:
         if not rows:
             return 0
         self._committed(rows)
-        with self._room:
-            while (len(self._queue) > self.max_queued // 2 and not self._spooling
-                   and not self._stop.is_set()):
-                self._room.wait(1.0)
-            return len(rows) if self._spooling else 0
+        return len(rows) if self._spooling else 0
 
     def _to_spool(self) -> None:
         """The relay's queue is dropped: its payloads are in the store (the caller holds the lock)."""
