@@ -38,10 +38,11 @@ def test_worker_serves_metrics_on_its_port(bootstrap: str, tmp_path: Path) -> No
         url = f"http://127.0.0.1:{port}/metrics"
         deadline = time.monotonic() + 60
         text = _get_when_up(url, worker).text
-        while "pivot_consumer_lag{" not in text and time.monotonic() < deadline:
-            time.sleep(0.5)  # the loops report their partitions once they have fetched
+        wanted = 'pivot_consumer_lag{group="pivot.translate.chatbot"'
+        while wanted not in text and time.monotonic() < deadline:
+            time.sleep(0.5)  # each loop reports its partitions once it has fetched
             text = httpx.get(url, timeout=5).text
-        assert 'pivot_consumer_lag{group="pivot.translate.chatbot"' in text
+        assert wanted in text
         assert "pivot_dlq_depth" in text and "pivot_spool_depth" in text
     finally:
         worker.send_signal(signal.SIGTERM)
