@@ -234,10 +234,7 @@ class IngestionService:
                     self._pending = len(self._queue)
                     self._gauge()
                 return published
-            with self._lock:
-                futures = [self._producer().send(topics.raw(r.connector), raw_envelope(r))
-                           for r in rows]
-            self._producer().wait(futures, max(self.ack_timeout_s, 5.0))
+            self._publish(rows, max(self.ack_timeout_s, 5.0))
             with self.store.session() as session:
                 journal.mark_published(session, [r.seq for r in rows])
             published += len(rows)
@@ -259,9 +256,7 @@ class IngestionService:
                 rows = [self._queue.popleft()
                         for _ in range(min(self.drain_batch, len(self._queue)))]
             try:
-                futures = [self._producer().send(topics.raw(r.connector), raw_envelope(r))
-                           for r in rows]
-                self._producer().wait(futures, self.ack_timeout_s)
+                self._publish(rows, self.ack_timeout_s)
             except BrokerUnavailable as exc:
                 log.warning("broker did not acknowledge, %d payload(s) spooled: %s",
                             len(rows), exc)
@@ -276,6 +271,11 @@ class IngestionService:
             with self._room:
                 self._pending = max(0, self._pending - len(rows))
                 self._room.notify_all()
+
+    def _publish(self, rows: Sequence[Ingestion], timeout_s: float) -> None:
+        """Produce journal rows to their raw topics; raise BrokerUnavailable without every ack."""
+        futures = [self._producer().send(topics.raw(r.connector), raw_envelope(r)) for r in rows]
+        self._producer().wait(futures, timeout_s)
 
     def _run(self) -> None:
         while not self._stop.is_set():
