@@ -80,7 +80,7 @@ class Stager:
     """
 
     def __init__(
-        self, session: Session, *, connector: str, mapping_version: str,
+        self, session: Session | None, *, connector: str, mapping_version: str,
         survivorship: Survivorship | None = None,
     ) -> None:
         self.session = session
@@ -106,16 +106,24 @@ class Stager:
         """True while events wait for :meth:`flush`."""
         return bool(self._pending)
 
-    def flush(self) -> list[Staged]:
-        """Write the queued events; return what they add to :attr:`staged`."""
+    def flush(self, session: Session | None = None) -> list[Staged]:
+        """Write the queued events; return what they add to :attr:`staged`.
+
+        In ``session`` when given (it becomes the stager's session), else in the one it has.
+        """
+        if session is not None:
+            self.session = session
         pending, self._pending = self._pending, []
         if not pending:
             return []
+        session = self.session
+        if session is None:
+            raise ValueError("Stager.flush needs a session: none was given")
         eids = [event_id(self.connector, p.origin_id, p.event.event_type, p.event.subject)
                 for p in pending]
-        done = golden.applied(self.session, set(eids) - self._applied) | self._applied
+        done = golden.applied(session, set(eids) - self._applied) | self._applied
         unseen = {p.event.subject for p in pending} - self._golden.keys()
-        for cid, (version, data) in golden.load(self.session, unseen).items():
+        for cid, (version, data) in golden.load(session, unseen).items():
             self._golden[cid] = _Current(version, data, stored=True)
         now = utcnow()
         versions: list[dict[str, Any]] = []
@@ -177,10 +185,10 @@ class Stager:
             (changed if current.stored else created).append(row if current.stored
                                                             else {**row, "entity": kind})
             current.stored = True
-        golden.write_many(self.session, created, changed, versions)
-        tenancy.record_many(self.session, periods)
-        findings.record_many(self.session, found)
-        outbox.add_many(self.session, rows)
+        golden.write_many(session, created, changed, versions)
+        tenancy.record_many(session, periods)
+        findings.record_many(session, found)
+        outbox.add_many(session, rows)
         self.findings.extend((row["entity"], row["rule"], row["severity"]) for row in found)
         self.staged.extend(staged)
         return staged

@@ -1,9 +1,13 @@
 """Translate stage: ``pivot.raw.<connector>`` → canonical events on ``pivot.canonical.<entity>``.
 
-Per polled batch: map every record in one store transaction (xref, golden records, lineage),
-written set-based (a few statements per batch, not per record); commit it, produce the
-canonical events and the dead letters, wait for the broker's acks; the consumer loop commits
-the offsets afterwards. A crash anywhere replays the batch, which maps to the same canonical
+Per polled batch: map every record reading the store (xref look-ups, golden records), then
+write what the batch made (links, golden records, lineage, outbox) set-based in one short
+transaction (a few statements per batch, not per record), so other writers (the API's journal,
+other workers) wait for the writes only, not for the mapping. A mapping that must read its own
+batch's writes has them written first. Then produce the canonical events and the dead letters
+and wait for the broker's acks; the consumer loop commits the offsets afterwards. A link made
+meanwhile by another worker fails the write (:class:`~pivot.errors.StoreConflict`) and the batch
+is redone. A crash anywhere replays the batch, which maps to the same canonical
 ids and event ids, so nothing is lost and nothing is applied twice.
 """
 
@@ -57,16 +61,21 @@ class TranslateProcessor:
         translated: list[str] = []
         rejected: list[tuple[ConsumerRecord, PivotError, SpanContext]] = []
         counted: list[tuple[str, str]] = []
-        with self.store.session() as session:
-            stager = canonical.Stager(session, connector=name,
-                                      mapping_version=self.connector.mapping_version,
-                                      survivorship=self.survivorship)
+        stager = canonical.Stager(None, connector=name,
+                                  mapping_version=self.connector.mapping_version,
+                                  survivorship=self.survivorship)
+        with self.store.reader() as reading:
 
-            def write_queued() -> None:
-                ctx.flush(session)
-                stager.flush()
+            def write_queued(done: list[str] | None = None) -> None:
+                if not (ctx.pending_links or stager.dirty or done):
+                    return
+                with self.store.session() as writing:
+                    ctx.flush(writing)
+                    stager.flush(writing)
+                    journal.mark_translated(writing, done or [])
+                reading.rollback()  # its snapshot predates these writes: the next read sees them
 
-            ctx = StoreContext(session, name, defer_writes=True, before_read=write_queued)
+            ctx = StoreContext(reading, name, defer_writes=True, before_read=write_queued)
             batch = [self._read(record) for record in records]
             ctx.prefetch(key for item in batch for key in item.hints)
             for item in batch:
@@ -89,8 +98,7 @@ class TranslateProcessor:
                     except PivotError as exc:
                         span.set_attribute("error.type", type(exc).__name__)
                         rejected.append((record, exc, span.get_span_context()))
-            write_queued()
-            journal.mark_translated(session, translated)
+        write_queued(translated)
         staged = stager.staged
         futures = [item.send(self.producer) for item in staged]
         for record, exc, failed in rejected:

@@ -91,6 +91,16 @@ class Store:
         with self._read_sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read session whose snapshot the caller renews, with ``rollback()``, to see later commits.
+
+        Unlike :meth:`read_session` it is not one transaction: each read after a rollback
+        starts a new one.
+        """
+        with self._read_sessions() as session:
+            yield session
+
     def ping(self) -> bool:
         """True when the database answers."""
         try:
