@@ -5,7 +5,7 @@ Everything a connector, the hub or a test needs is importable from here::
     from canonical_model import Lease, LeaseNoticeGiven, Money, parse_event, redact
 """
 
-from canonical_model.base import CanonicalEntity, CanonicalModel, UtcDatetime, new_canonical_id
+from canonical_model.base import CanonicalEntity, CanonicalModel, UtcDatetime, kind_of, new_canonical_id
 from canonical_model.entities import (
     CERTIFICATE_TRANSITIONS,
     ENTITY_TYPES,
@@ -201,6 +201,7 @@ __all__ = [
     "export_schemas",
     "field_pii_class",
     "format_money",
+    "kind_of",
     "new_canonical_id",
     "normalise_identifier",
     "parse_event",

@@ -55,6 +55,12 @@ class CanonicalEntity(CanonicalModel):
     """Hub-minted canonical id, `<kind>_<32 hex digits>`, e.g. `request_3f2a9c...`."""
 
 
+def kind_of(canonical_id: str) -> str | None:
+    """The entity kind of a hub-minted canonical id (``"lease"`` of ``"lease_9b1d…"``), else None."""
+    kind, _, digits = canonical_id.rpartition("_")
+    return kind if len(digits) == 32 and _KIND_PATTERN.fullmatch(kind) else None
+
+
 def new_canonical_id(kind: str, origin: str | None = None) -> str:
     """Mint a new canonical id for an entity kind.
 

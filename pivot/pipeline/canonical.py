@@ -106,6 +106,10 @@ class Stager:
         """True while events wait for :meth:`flush`."""
         return bool(self._pending)
 
+    def holds(self, kind: str | None) -> bool:
+        """True while events of entity ``kind`` (None: of any kind) wait for :meth:`flush`."""
+        return any(kind is None or p.event.entity_model.kind == kind for p in self._pending)
+
     def flush(self, session: Session | None = None) -> list[Staged]:
         """Write the queued events; return what they add to :attr:`staged`.
 

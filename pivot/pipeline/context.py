@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from canonical_model.base import new_canonical_id
+from canonical_model import kind_of, new_canonical_id
 from pivot.store import decisions, golden, tenancy, xref
 from pivot.store.decisions import Decision
 from pivot.store.tables import GoldenRecord
@@ -35,14 +35,15 @@ class StoreContext:
 
     With ``defer_writes`` the new links are kept in memory and written by :meth:`flush`
     later, in one statement, so no write transaction stays open while a satellite is being
-    called, and a batch writes its links at once. ``before_read`` runs before every look-up
-    the link cache cannot answer (golden records, lease periods, reverse look-ups), so a
-    deferring caller can write what it queued first and the mapping reads its own writes.
+    called, and a batch writes its links at once (look-ups see them meanwhile).
+    ``before_read(kind)`` runs before every read of golden records of an entity kind (None:
+    of any kind; ``"lease"`` for lease periods), so a deferring caller can write what it
+    queued of that kind first and the mapping reads its own writes.
     """
 
     def __init__(
         self, session: Session, system: str, *, defer_writes: bool = False,
-        before_read: Callable[[], None] | None = None, links: LinkBuffer | None = None,
+        before_read: Callable[[str | None], None] | None = None, links: LinkBuffer | None = None,
     ) -> None:
         self.session = session
         self._system = system
@@ -117,40 +118,39 @@ class StoreContext:
         for link_system, link_entity, source, cid in reversed(self.pending_links):
             if cid == canonical_id and (link_system, link_entity) == wanted:
                 return source  # linked earlier in this batch, not written yet
-        self._read()
         ids = xref.source_ids(self.session, system or self._system, entity, canonical_id,
                               current=True)
         return ids[-1] if ids else None
 
     def golden(self, canonical_id: str) -> dict[str, Any] | None:
         """Current golden record data (of the survivor, when the record was merged), or None."""
-        self._read()
+        self._read(kind_of(canonical_id))
         return golden.data_of_survivor(self.session, canonical_id)
 
     def lease_of_lot(self, lot_id: str, on: date) -> str | None:
         """The lease that held a lot on a day."""
-        self._read()
+        self._read("lease")
         return tenancy.lease_on(self.session, lot_id, on)
 
     def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
         """The lot a tenant (or a record merged into it) holds a lease on, on a day."""
-        self._read()
+        self._read("lease")
         survivor = xref.survivor_of(self.session, tenant_id)
         ids = [survivor, *xref.absorbed_into(self.session, survivor)]
         return tenancy.lot_of_tenant(self.session, ids, on)
 
     def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
         """Golden records of ``entity`` whose top-level fields equal ``equals``, newest first."""
-        self._read()
+        self._read(entity)
         query = select(GoldenRecord.data).where(GoldenRecord.entity == entity)
         for name, value in equals.items():
             query = query.where(GoldenRecord.data[name].as_string() == value)
         query = query.order_by(GoldenRecord.updated_at.desc()).limit(limit)
         return [dict(data) for data in self.session.scalars(query)]
 
-    def _read(self) -> None:
+    def _read(self, kind: str | None) -> None:
         if self._before_read is not None:
-            self._before_read()
+            self._before_read(kind)
 
     def flush(self, session: Session) -> None:
         """Write the deferred links in ``session`` (see :func:`pivot.store.xref.link_many`)."""

@@ -4,11 +4,12 @@ Per polled batch: map every record reading the store (xref look-ups, golden reco
 write what the batch made (links, golden records, lineage, outbox) set-based in one short
 transaction (a few statements per batch, not per record), so other writers (the API's journal,
 other workers) wait for the writes only, not for the mapping. A mapping that must read its own
-batch's writes has them written first. Then produce the canonical events and the dead letters
+batch's writes of that entity kind has them written first (look-ups see the batch's links
+without). Then produce the canonical events and the dead letters
 and wait for the broker's acks; the consumer loop commits the offsets afterwards. A link made
 meanwhile by another worker fails the write (:class:`~pivot.errors.StoreConflict`) and the batch
-is redone. A crash anywhere replays the batch, which maps to the same canonical
-ids and event ids, so nothing is lost and nothing is applied twice.
+is redone. A crash anywhere replays the batch, which maps to the same canonical ids and event
+ids, so nothing is lost and nothing is applied twice.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ class TranslateProcessor:
                     journal.mark_translated(writing, done or [])
                 reading.rollback()  # its snapshot predates these writes: the next read sees them
 
-            ctx = StoreContext(reading, name, defer_writes=True, before_read=write_queued)
+            def before_read(kind: str | None) -> None:
+                if stager.holds(kind):
+                    write_queued()
+
+            ctx = StoreContext(reading, name, defer_writes=True, before_read=before_read)
             batch = [self._read(record) for record in records]
             ctx.prefetch(key for item in batch for key in item.hints)
             for item in batch:

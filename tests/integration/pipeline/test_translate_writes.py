@@ -132,6 +132,24 @@ def test_a_mapping_reads_what_its_own_batch_made(store: Store, processor: Transl
     assert HOOKS.seen_floor == {second: 4}
 
 
+def test_a_batch_writes_once_when_its_mapping_reads_nothing_it_made(
+    store: Store, processor: TranslateProcessor,
+) -> None:
+    first, second = f"LOT-{uuid.uuid4().hex[:8]}", f"LOT-{uuid.uuid4().hex[:8]}"
+    written_while_mapping: list[bool] = []
+
+    def look(payload: LotPayload) -> None:
+        if payload.ref == second:
+            with store.read_session() as session:
+                written_while_mapping.append(xref.lookup(session, NAME, "lot", first) is not None)
+
+    HOOKS.during = look
+    processor([_record(0, ref=first, floor=4), _record(1, ref=second, floor=5)])
+    assert written_while_mapping == [False], "the batch wrote before it finished mapping"
+    with store.read_session() as session:
+        assert xref.lookup(session, NAME, "lot", first) is not None
+
+
 def test_a_link_made_meanwhile_by_another_worker_redoes_the_batch(
     store: Store, processor: TranslateProcessor,
 ) -> None:

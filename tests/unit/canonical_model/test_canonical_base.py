@@ -15,6 +15,7 @@ from canonical_model import (
     TenantRequest,
     UnknownEntityKind,
     entity_class,
+    kind_of,
     new_canonical_id,
 )
 from canonical_model.entities import request as request_module
@@ -127,3 +128,10 @@ def test_request_category_values_are_fixed() -> None:
         "other",
     ]
     assert [u.value for u in request_module.Urgency] == ["urgent", "high", "normal"]
+
+
+def test_the_kind_of_a_minted_id_is_read_back_and_other_ids_have_none() -> None:
+    assert kind_of(new_canonical_id("insurance_certificate")) == "insurance_certificate"
+    assert kind_of(new_canonical_id("lot", "erp|LOT-0042")) == "lot"
+    assert kind_of("LOT-0042") is None
+    assert kind_of("lot_42") is None

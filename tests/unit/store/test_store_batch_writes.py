@@ -123,7 +123,7 @@ def test_reads_of_a_deferring_context_see_what_the_batch_queued(store: Store, id
     lot = LotUpserted.model_validate(_lot(ids))
     with store.session() as session:
         stager = Stager(session, connector="erp", mapping_version="1")
-        ctx = StoreContext(session, "erp", defer_writes=True, before_read=stager.flush)
+        ctx = StoreContext(session, "erp", defer_writes=True, before_read=lambda _kind: stager.flush())
         stager.add([lot], origin_id="export:lot")
         assert ctx.golden(lot.id)["occupancy_status"] == "occupied"  # loaded into the session
         stager.add([LotOccupancyChanged.model_validate({**lot.model_dump(mode="json"),
