@@ -423,7 +423,7 @@ class LandlordDay:
                 tenant = xref.lookup(session, "chatbot", "tenant", user)
                 if tenant is None or not xref.source_ids(session, "erp", "tenant", tenant):
                     continue
-                lot = tenancy.lot_of_tenant(session, [tenant], today)
+                lot = tenancy.lot_of_tenant(session, tenant, today)
                 lease = tenancy.lease_on(session, lot, today) if lot else None
                 person, lot_record = golden.get(session, tenant), golden.get(session, lot or "")
                 building = golden.get(session, lot_record.data["building_id"]) if lot_record else None

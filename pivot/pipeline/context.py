@@ -135,9 +135,7 @@ class StoreContext:
     def lot_of_tenant(self, tenant_id: str, on: date) -> str | None:
         """The lot a tenant (or a record merged into it) holds a lease on, on a day."""
         self._read("lease")
-        survivor = xref.survivor_of(self.session, tenant_id)
-        ids = [survivor, *xref.absorbed_into(self.session, survivor)]
-        return tenancy.lot_of_tenant(self.session, ids, on)
+        return tenancy.lot_of_tenant(self.session, tenant_id, on)
 
     def find(self, entity: str, limit: int = 50, **equals: str) -> list[dict[str, Any]]:
         """Golden records of ``entity`` whose top-level fields equal ``equals``, newest first."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import CursorResult, Executable, Row
@@ -11,13 +12,30 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.dml import Insert
 
 
-def _insert(session: Session, model: type[Any]) -> Insert:
-    dialect = session.get_bind().dialect.name
+@cache
+def _insert_ignore(dialect: str, model: type[Any], conflict: tuple[str, ...],
+                   returning: tuple[InstrumentedAttribute[Any], ...]) -> Insert:
+    """The insert-or-ignore statement, built once per table, conflict and returned columns."""
     if dialect == "postgresql":
-        return postgresql.insert(model.__table__)
-    if dialect == "sqlite":
-        return sqlite.insert(model.__table__)
-    raise NotImplementedError(f"no insert-or-ignore for the {dialect} dialect")  # pragma: no cover
+        statement = postgresql.insert(model.__table__).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(model.__table__).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover
+        raise NotImplementedError(f"no insert-or-ignore for the {dialect} dialect")
+    return statement.returning(*returning) if returning else statement
+
+
+def query(session: Session, statement: Executable,
+          params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+    """Run a read built once at import (``bindparam`` for its values) in the session's transaction.
+
+    Hot paths (look-ups made for every record) keep their statements in module constants:
+    building a statement costs several times what running it does. Core execution, as in
+    :func:`execute`: the ORM layer would double the cost of a few-column read. What the session
+    holds unflushed is flushed first (a no-op when nothing is pending).
+    """
+    session.flush()
+    return session.connection().execute(statement, dict(params or {}))
 
 
 def execute(session: Session, statement: Executable, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
@@ -49,11 +67,10 @@ def insert_ignore(
     """
     if not rows:
         return []
-    statement = _insert(session, model).on_conflict_do_nothing(index_elements=list(conflict))
-    if returning:
-        return list(execute(session, statement.returning(*returning), rows))
-    execute(session, statement, rows)
-    return []
+    statement = _insert_ignore(session.get_bind().dialect.name, model, tuple(conflict),
+                               tuple(returning))
+    result = execute(session, statement, rows)
+    return list(result) if returning else []
 
 
 def expire(session: Session, model: type[Any], keys: set[Any]) -> None:

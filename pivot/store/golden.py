@@ -56,14 +56,19 @@ def apply(
     return record.version
 
 
+_LOAD = select(GoldenRecord.canonical_id, GoldenRecord.version, GoldenRecord.data).where(
+    GoldenRecord.canonical_id.in_(bindparam("ids", expanding=True)))
+_APPLIED = select(GoldenRecordVersion.event_id).where(
+    GoldenRecordVersion.event_id.in_(bindparam("ids", expanding=True)))
+
+
 def load(session: Session, canonical_ids: Iterable[str]) -> dict[str, tuple[int, dict[str, Any]]]:
     """Version and data of the golden records among ``canonical_ids`` that exist."""
     ids = list(canonical_ids)
     if not ids:
         return {}
-    return {cid: (version, data) for cid, version, data in session.execute(
-        select(GoldenRecord.canonical_id, GoldenRecord.version, GoldenRecord.data)
-        .where(GoldenRecord.canonical_id.in_(ids)))}
+    return {cid: (version, data)
+            for cid, version, data in bulk.query(session, _LOAD, {"ids": ids})}
 
 
 def applied(session: Session, event_ids: Iterable[str]) -> set[str]:
@@ -71,8 +76,7 @@ def applied(session: Session, event_ids: Iterable[str]) -> set[str]:
     ids = list(event_ids)
     if not ids:
         return set()
-    return set(session.scalars(select(GoldenRecordVersion.event_id)
-                               .where(GoldenRecordVersion.event_id.in_(ids))))
+    return set(bulk.query(session, _APPLIED, {"ids": ids}).scalars())
 
 
 def write_many(
@@ -109,10 +113,9 @@ _DATA_OF_SURVIVOR = select(GoldenRecord.data).where(
 
 def data_of_survivor(session: Session, canonical_id: str) -> dict[str, Any] | None:
     """Current data of a golden record, or of the record it was merged into; None if none."""
-    # Core, one statement: what a delivery reads for every event (ORM get + merge look-up
-    # cost three times as much).
-    session.flush()
-    data = session.connection().execute(_DATA_OF_SURVIVOR, {"canonical_id": canonical_id}).scalar()
+    # One statement: what a delivery reads for every event (ORM get + merge look-up cost
+    # three times as much).
+    data = bulk.query(session, _DATA_OF_SURVIVOR, {"canonical_id": canonical_id}).scalar()
     return dict(data) if data is not None else None
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pivot.store.bulk import insert_ignore
+from pivot.store.bulk import insert_ignore, query
 from pivot.store.tables import ProcessedEvent, utcnow
+
+_SEEN = select(ProcessedEvent.event_id).where(
+    ProcessedEvent.consumer == bindparam("consumer"),
+    ProcessedEvent.event_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def seen(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
@@ -17,13 +22,7 @@ def seen(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
     ids = list(event_ids)
     if not ids:
         return set()
-    return set(
-        session.scalars(
-            select(ProcessedEvent.event_id).where(
-                ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(ids)
-            )
-        )
-    )
+    return set(query(session, _SEEN, {"consumer": consumer, "ids": ids}).scalars())
 
 
 def mark(session: Session, consumer: str, event_id: str, outcome: str) -> bool:

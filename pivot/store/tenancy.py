@@ -6,11 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from pivot.store import bulk
-from pivot.store.tables import LeaseHolder, Tenancy
+from pivot.store.tables import LeaseHolder, Tenancy, XrefMerge
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +62,42 @@ def record_many(session: Session, periods: Mapping[str, Period]) -> None:
                                            for tenant in sorted(periods[lease].holders)])
 
 
+_DAY = bindparam("day")
+_LEASE_ON = (
+    select(Tenancy.lease_id)
+    .where(Tenancy.lot_id == bindparam("lot_id"), Tenancy.start_date <= _DAY,
+           or_(Tenancy.end_date.is_(None), Tenancy.end_date >= _DAY))
+    .order_by(Tenancy.start_date.desc())
+    .limit(1)
+)
+_TENANT = bindparam("tenant_id")
+#: The tenant, or the record it was merged into, and every record merged into that one.
+_SURVIVOR = func.coalesce(
+    select(XrefMerge.survivor_id).where(XrefMerge.absorbed_id == _TENANT).scalar_subquery(), _TENANT)
+_MERGED = union(select(_SURVIVOR), select(XrefMerge.absorbed_id).where(XrefMerge.survivor_id == _SURVIVOR))
+_LOT_OF_TENANT = (
+    select(Tenancy.lot_id)
+    .join(LeaseHolder, LeaseHolder.lease_id == Tenancy.lease_id)
+    .where(LeaseHolder.tenant_id.in_(_MERGED), Tenancy.start_date <= _DAY,
+           or_(Tenancy.end_date.is_(None), Tenancy.end_date >= _DAY))
+    .order_by(Tenancy.start_date.desc())
+    .limit(1)
+)
+
+
 def lease_on(session: Session, lot_id: str, day: date) -> str | None:
     """The lease holding ``lot_id`` on ``day`` (the latest-started one if periods overlap)."""
-    return session.scalar(
-        select(Tenancy.lease_id)
-        .where(Tenancy.lot_id == lot_id, Tenancy.start_date <= day,
-               or_(Tenancy.end_date.is_(None), Tenancy.end_date >= day))
-        .order_by(Tenancy.start_date.desc())
-        .limit(1)
-    )
+    return bulk.query(session, _LEASE_ON, {"lot_id": lot_id, "day": day}).scalar()
 
 
-def lot_of_tenant(session: Session, tenant_ids: Sequence[str], day: date) -> str | None:
-    """The lot a tenant (any of ``tenant_ids``: merged records) holds a lease on, on ``day``."""
-    return session.scalar(
-        select(Tenancy.lot_id)
-        .join(LeaseHolder, LeaseHolder.lease_id == Tenancy.lease_id)
-        .where(LeaseHolder.tenant_id.in_(list(tenant_ids)), Tenancy.start_date <= day,
-               or_(Tenancy.end_date.is_(None), Tenancy.end_date >= day))
-        .order_by(Tenancy.start_date.desc())
-        .limit(1)
-    )
+def lot_of_tenant(session: Session, tenant_id: str, day: date) -> str | None:
+    """The lot a tenant holds a lease on, on ``day``; merged records count as one tenant.
+
+    The tenant may be a record merged into another (its survivor), or a survivor others were
+    merged into: a lease held by any of them counts. One statement, built once: the chatbot's
+    mapping asks it for every message.
+    """
+    return bulk.query(session, _LOT_OF_TENANT, {"tenant_id": tenant_id, "day": day}).scalar()
 
 
 def history(session: Session, lot_id: str) -> list[Tenancy]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from canonical_model.base import new_canonical_id
 from pivot.errors import StoreConflict
-from pivot.store.bulk import insert_ignore
+from pivot.store.bulk import insert_ignore, query
 from pivot.store.tables import Xref, XrefMerge, utcnow
 
 #: One link: (system, entity, source id, canonical id).
@@ -27,11 +27,14 @@ _LOOKUP = select(Xref.canonical_id).where(
 
 def lookup(session: Session, system: str, entity: str, source_id: str) -> str | None:
     """Canonical id of a source id, or None when unknown."""
-    # Core execution: the ORM layer would double the cost of this one-column read. The flush
-    # is what the ORM's autoflush would do (a no-op when nothing is pending).
-    session.flush()
-    return session.connection().execute(
-        _LOOKUP, {"system": system, "entity": entity, "source_id": source_id}).scalar()
+    return query(session, _LOOKUP,
+                 {"system": system, "entity": entity, "source_id": source_id}).scalar()
+
+
+_LOOKUP_MANY = select(Xref.source_id, Xref.canonical_id).where(
+    Xref.system == bindparam("system"), Xref.entity == bindparam("entity"),
+    Xref.source_id.in_(bindparam("source_ids", expanding=True)),
+)
 
 
 def lookup_many(session: Session, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
@@ -43,11 +46,8 @@ def lookup_many(session: Session, keys: Iterable[tuple[str, str, str]]) -> dict[
     for (system, entity), source_ids in by_kind.items():
         wanted = sorted(source_ids)
         for start in range(0, len(wanted), 1000):
-            for source_id, cid in session.execute(
-                select(Xref.source_id, Xref.canonical_id)
-                .where(Xref.system == system, Xref.entity == entity,
-                       Xref.source_id.in_(wanted[start:start + 1000]))
-            ):
+            for source_id, cid in query(session, _LOOKUP_MANY, {
+                    "system": system, "entity": entity, "source_ids": wanted[start:start + 1000]}):
                 found[(system, entity, source_id)] = cid
     return found
 
@@ -112,6 +112,13 @@ def resolve(session: Session, system: str, entity: str, source_id: str) -> str:
                 new_canonical_id(entity, f"{system}|{source_id}"))
 
 
+_SOURCE_IDS = select(Xref.source_id).where(
+    Xref.system == bindparam("system"), Xref.entity == bindparam("entity"),
+    Xref.canonical_id == bindparam("canonical_id"),
+).order_by(Xref.id)
+_CURRENT_SOURCE_IDS = _SOURCE_IDS.where(Xref.valid_to.is_(None))
+
+
 def source_ids(
     session: Session, system: str, entity: str, canonical_id: str, *, current: bool = False
 ) -> list[str]:
@@ -120,12 +127,9 @@ def source_ids(
     With ``current``, only the links that still hold (no ``valid_to``): after a migration of
     the satellite, its old ids still resolve but the new one is the id to write to.
     """
-    query = (select(Xref.source_id)
-             .where(Xref.system == system, Xref.entity == entity, Xref.canonical_id == canonical_id)
-             .order_by(Xref.id))
-    if current:
-        query = query.where(Xref.valid_to.is_(None))
-    return list(session.scalars(query))
+    statement = _CURRENT_SOURCE_IDS if current else _SOURCE_IDS
+    return list(query(session, statement, {
+        "system": system, "entity": entity, "canonical_id": canonical_id}).scalars())
 
 
 #: National registers whose ids identify a record whatever the system that brings it.
@@ -191,10 +195,13 @@ def merge(session: Session, entity: str, survivor: str, absorbed: str, reason: s
     return int(moved)
 
 
+_SURVIVOR = select(XrefMerge.survivor_id).where(XrefMerge.absorbed_id == bindparam("canonical_id"))
+
+
 def survivor_of(session: Session, canonical_id: str) -> str:
     """The id a canonical id redirects to after merges (itself when never merged)."""
-    redirect = session.get(XrefMerge, canonical_id)
-    return redirect.survivor_id if redirect is not None else canonical_id
+    redirect = query(session, _SURVIVOR, {"canonical_id": canonical_id}).scalar()
+    return redirect if redirect is not None else canonical_id
 
 
 

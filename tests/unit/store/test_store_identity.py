@@ -96,8 +96,8 @@ def test_a_lot_outlives_its_leases(store: Store, ids: SourceIds) -> None:
         assert tenancy.lease_on(session, lot, date(2020, 1, 1)) == old
         assert tenancy.lease_on(session, lot, date(2026, 7, 15)) is None  # vacant
         assert tenancy.lease_on(session, lot, date(2026, 11, 24)) == new
-        assert tenancy.lot_of_tenant(session, [tenant_old], date(2026, 11, 24)) is None
-        assert tenancy.lot_of_tenant(session, [tenant_new], date(2026, 11, 24)) == lot
+        assert tenancy.lot_of_tenant(session, tenant_old, date(2026, 11, 24)) is None
+        assert tenancy.lot_of_tenant(session, tenant_new, date(2026, 11, 24)) == lot
         assert [t.lease_id for t in tenancy.history(session, lot)] == [old, new]
 
 
@@ -114,3 +114,22 @@ def test_two_stages_minting_for_one_source_id_at_once_agree(store: Store, ids: S
         deferred.flush(session)
         assert xref.lookup(session, "urbest", "intervention", ids.urbest_intervention) == from_webhook
     assert from_answer == from_webhook
+
+
+def test_a_lease_held_by_either_side_of_a_merge_gives_the_tenant_its_lot(
+    store: Store, ids: SourceIds
+) -> None:
+    lot, other_lot = f"lot_c{ids.n:031x}", f"lot_d{ids.n:031x}"
+    survivor, absorbed = f"tenant_c{ids.n:031x}", f"tenant_d{ids.n:031x}"
+    stranger = f"tenant_e{ids.n:031x}"
+    day = date(2026, 11, 24)
+    with store.session() as session:
+        tenancy.record(session, f"lease_c{ids.n:031x}", lot, date(2021, 9, 1), None, [absorbed])
+        tenancy.record(session, f"lease_d{ids.n:031x}", other_lot, date(2022, 1, 1), None,
+                       [stranger])
+        assert tenancy.lot_of_tenant(session, survivor, day) is None
+        xref.merge(session, "tenant", survivor, absorbed, "same IBAN and birth date")
+    with store.session() as session:
+        assert tenancy.lot_of_tenant(session, survivor, day) == lot  # held by the absorbed one
+        assert tenancy.lot_of_tenant(session, absorbed, day) == lot
+        assert tenancy.lot_of_tenant(session, stranger, day) == other_lot
