@@ -17,7 +17,6 @@ same name are refused at import time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +29,7 @@ from tenacity import RetryCallState
 from canonical_model.events import CanonicalEvent
 from connectors.sdk.context import MappingContext, OutboundContext
 from connectors.sdk.settings import ConnectorSettings
+from pivot import jsoncodec
 from pivot.errors import (
     ConfigurationError,
     MappingError,
@@ -156,7 +156,7 @@ class Connector:
     def parse(self, raw: bytes) -> dict[str, Any]:
         """Decode a raw payload into a JSON object, or raise :class:`MappingError`."""
         try:
-            payload = json.loads(raw)
+            payload = jsoncodec.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MappingError(f"payload is not valid JSON: {exc}") from exc
         if not isinstance(payload, dict):

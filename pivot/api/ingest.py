@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from fastapi import APIRouter, Header, Request
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from observability.metrics import Outcome
-from pivot import webhooks
+from pivot import jsoncodec, webhooks
 from pivot.api.deps import HubDep
 from pivot.hub import Hub
 from pivot.ingestion import ReplayedWebhook
@@ -104,7 +103,7 @@ async def _accept(
         metrics.ingested.labels(connector, Outcome.REJECTED).inc()
         return problem(401, "bad_signature", str(exc))
     try:
-        payload = json.loads(body)
+        payload = jsoncodec.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         metrics.ingested.labels(connector, Outcome.REJECTED).inc()
         return problem(400, "invalid_json", f"body is not JSON: {exc}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +14,7 @@ from canonical_model import quality
 from canonical_model.events import CanonicalEvent
 from canonical_model.schemas import schema_id
 from observability.tracing import inject
+from pivot import jsoncodec
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, event_id
@@ -171,7 +171,7 @@ class Stager:
             envelope = Envelope(
                 id=eid, type=event.event_type, source=connector_source(self.connector),
                 subject=event.subject, dataschema=schema_id(event.event_type),
-                data=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+                data=jsoncodec.dumps(data),
                 key=event.subject, headers=dict(item.headers),
             )
             key, value, kafka_headers = envelope.to_kafka()

@@ -13,7 +13,6 @@ redoes the batch: the satellite calls carry the same idempotency keys.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from canonical_model.events import UnknownEventType, parse_event
 from connectors.sdk.base import Connector, DeliveryFailure, Outbound
 from observability.metrics import Outcome, PivotMetrics, Stage
 from observability.tracing import consumer_span
+from pivot import jsoncodec
 from pivot.bus import topics
 from pivot.bus.client import BusProducer
 from pivot.bus.envelope import INGESTED_AT, Envelope, EnvelopeError
@@ -61,7 +61,7 @@ def most_urgent_first(envelopes: list[Parsed], outbound: Mapping[str, Outbound[A
         if env is None or row is None or row.priority is None:
             continue
         try:
-            data = json.loads(env.data)
+            data = jsoncodec.loads(env.data)
             rank = row.priority(data) if isinstance(data, dict) else _LAST
         except ValueError:
             rank = _LAST

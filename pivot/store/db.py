@@ -13,12 +13,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pivot import jsoncodec
 from pivot.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 READ_ONLY = "pivot_read_only"
+#: JSON columns are written and read with the hub's codec (golden records are JSON).
+_JSON = {"json_serializer": jsoncodec.dumps_str, "json_deserializer": jsoncodec.loads}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -53,11 +56,12 @@ def create_store_engine(url: str, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Deliver lanes hold a read session across their satellite call: room for all of them.
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30},
-                               pool_size=10, max_overflow=50)
+                               pool_size=10, max_overflow=50, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=30,
+                         **_JSON)
 
 
 class Store:
