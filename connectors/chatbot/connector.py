@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic_settings import SettingsConfigDict
 
 from canonical_model.events import (
@@ -16,6 +19,7 @@ from canonical_model.events import (
 from connectors.chatbot.mapping import (
     acknowledge_request,
     confirm_certificate,
+    identities,
     map_message,
     notify_certificate,
     notify_completed,
@@ -53,3 +57,9 @@ class ChatbotConnector(Connector):
         InsuranceCertificateValidated.event_type: Outbound(InsuranceCertificateValidated,
                                                            confirm_certificate),
     }
+
+    def identities(self, payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """The tenant and request ids the mapping of ``payload`` looks up (a bulk-load hint)."""
+        if payload.get(self.event_type_field) != "message.created":
+            return []
+        return identities(payload)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from canonical_model import Attachment, Channel, Intervention, RequestStatus
 from canonical_model.events import (
     CanonicalEvent,
@@ -47,6 +50,19 @@ def tenant_of(user: User, ctx: MappingContext) -> str:
         if erp_tenant is not None:
             return ctx.link("tenant", user.id, erp_tenant)
     return ctx.canonical_id("tenant", user.id)
+
+
+def identities(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The look-ups :func:`map_message` makes for a raw ``message.created`` (a bulk-load hint)."""
+    user, message = payload.get("user"), payload.get("message")
+    found: list[tuple[str, str, str]] = []
+    if isinstance(user, Mapping) and isinstance(user.get("id"), str):
+        found.append((SYSTEM, "tenant", user["id"]))
+        if isinstance(user.get("erp_tenant_ref"), str):
+            found.append((ERP, "tenant", user["erp_tenant_ref"]))
+    if isinstance(message, Mapping) and isinstance(message.get("id"), str):
+        found.append((SYSTEM, "request", message["id"]))
+    return found
 
 
 def map_message(payload: MessageCreated, ctx: MappingContext) -> list[CanonicalEvent]:

@@ -1,4 +1,4 @@
-"""The ERP's identity hints: after prefetching them, mapping a payload queries no xref row."""
+"""Identity hints: after prefetching them, mapping a payload queries no xref row."""
 
 from __future__ import annotations
 
@@ -7,21 +7,29 @@ from pathlib import Path
 
 import pytest
 
+from connectors.chatbot import ChatbotConnector
 from connectors.erp import ErpConnector
+from connectors.sdk import Connector
 from pivot.pipeline.context import StoreContext
 from pivot.store import Store, xref
 
-FIXTURES = sorted((Path(__file__).parents[3] / "contracts/connectors/erp/inbound").glob("*.json"))
-MAPPED = [f for f in FIXTURES if "events" in json.loads(f.read_text())["expect"]]
+CONTRACTS = Path(__file__).parents[3] / "contracts/connectors"
+#: Connectors whose mapping is hinted, and their inbound fixtures that map to events.
+MAPPED = [(connector, fixture)
+          for connector in (ErpConnector, ChatbotConnector)
+          for fixture in sorted((CONTRACTS / connector.name / "inbound").glob("*.json"))
+          if "events" in json.loads(fixture.read_text())["expect"]]
 
 
-@pytest.mark.parametrize("fixture", MAPPED, ids=lambda f: f.stem)
+@pytest.mark.parametrize(("connector_class", "fixture"), MAPPED,
+                         ids=[f"{c.name}-{f.stem}" for c, f in MAPPED])
 def test_hints_answer_every_look_up_of_the_mapping(
-    fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    connector_class: type[Connector], fixture: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hints.db'}")
     store.migrate()
-    erp = ErpConnector()
+    connector = connector_class()
     payload = json.loads(fixture.read_text())["payload"]
     queried: list[tuple[str, str, str]] = []
     real = xref.lookup
@@ -32,10 +40,10 @@ def test_hints_answer_every_look_up_of_the_mapping(
 
     monkeypatch.setattr(xref, "lookup", counting)
     with store.session() as session:
-        ctx = StoreContext(session, "erp", defer_writes=True)
-        hints = list(erp.identities(payload))
+        ctx = StoreContext(session, connector.name, defer_writes=True)
+        hints = list(connector.identities(payload))
         ctx.prefetch(hints)
-        events = erp.translate_payload(payload, ctx).events
+        events = connector.translate_payload(payload, ctx).events
     store.dispose()
     assert events and hints
     assert queried == []
