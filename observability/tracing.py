@@ -59,7 +59,7 @@ from opentelemetry.trace import (
 
 if TYPE_CHECKING:
     import httpx
-    from fastapi import FastAPI
+    from fastapi.telemetry import TelemetryConfig
 
 TRACER_NAME = "pivot"
 TRACEPARENT = "traceparent"
@@ -447,17 +447,22 @@ def current_link() -> list[Link]:
 # ---------------------------------------------------------------------- HTTP
 
 
-def instrument_app(app: FastAPI) -> FastAPI:
-    """Trace the app's requests (official FastAPI instrumentation), probes and metrics excepted.
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return str(scope.get("path", "")).rstrip("/") in UNTRACED_PATHS
 
-    One SERVER span per request, named after the route (``POST /v1/ingest/{connector}``);
-    its context is current while the endpoint runs, so what the request journals carries it.
+
+def api_telemetry() -> TelemetryConfig:
+    """FastAPI's own OpenTelemetry settings for the hub API: ``FastAPI(telemetry=api_telemetry())``.
+
+    One SERVER span per request, named after the route (``POST /v1/ingest/{connector}``), probes
+    and metrics excepted; its context is current while the endpoint runs, so what the request
+    journals carries it. No spans for dependency resolution or serialisation (a request is
+    one span), no OpenTelemetry metrics (Prometheus serves the hub's) and no exception log
+    records (an exception's message may quote personal data). Without a tracer provider
+    (:func:`configure_tracing`), FastAPI records nothing.
     """
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    excluded = ",".join(rf"{path}/?(\?.*)?$" for path in UNTRACED_PATHS)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=excluded, exclude_spans=["receive", "send"])
-    return app
+    return {"tracing": True, "operation_spans": False, "metrics": False, "logs": False,
+            "exclude": _untraced}
 
 
 def _url_without_query(span: Span, request: Any) -> None:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from observability.tracing import instrument_app
+from observability.tracing import api_telemetry
 from pivot import __version__
 from pivot.api import dlq, health, ingest
 from pivot.cases.watch import CaseWatch
@@ -36,6 +36,7 @@ def create_app(hub: Hub) -> FastAPI:
         title="Pivot hub API",
         version=__version__,
         description="Ingest satellites' webhooks, look up golden records, operate the hub.",
+        telemetry=api_telemetry(),
     )
     app.state.hub = hub
     app.include_router(ingest.router)
@@ -57,4 +58,4 @@ def create_app(hub: Hub) -> FastAPI:
             status_code=422,
         )
 
-    return instrument_app(app)
+    return app

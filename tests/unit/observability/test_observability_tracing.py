@@ -131,7 +131,7 @@ def test_outbound_calls_are_client_spans_without_query_string(spans: InMemorySpa
 
 
 def test_api_requests_are_server_spans_but_not_the_probes(spans: InMemorySpanExporter) -> None:
-    app = FastAPI()
+    app = FastAPI(telemetry=tracing.api_telemetry())
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -141,7 +141,7 @@ def test_api_requests_are_server_spans_but_not_the_probes(spans: InMemorySpanExp
     def thing(thing: str) -> dict[str, str]:
         return {"thing": thing}
 
-    with TestClient(tracing.instrument_app(app)) as client:
+    with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/v1/things/t-1").status_code == 200
     servers = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
