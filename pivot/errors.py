@@ -5,6 +5,7 @@
     PivotError
     ├── ConfigurationError      wrong settings or missing dependency: fail fast, never retried
     ├── RetryableError          transient (5xx, timeout, connection): retried in place, bounded
+    │   ├── NotYetKnown         a record this one refers to has not arrived yet: retried longer
     │   ├── BrokerUnavailable   the Kafka cluster did not acknowledge in time
     │   └── StoreConflict       another worker wrote the same row first: redo the whole batch
     ├── RejectedError           this message cannot be processed: DLQ with its reason, move on
@@ -36,6 +37,17 @@ class RetryableError(PivotError):
     """A transient failure; the same call may succeed later."""
 
     kind = "retryable"
+
+
+class NotYetKnown(RetryableError):
+    """A record this one refers to has not reached the hub (or the satellite) yet.
+
+    Records travel on several topics and partitions, so a lot may come before its building.
+    Retried until the connector's ``max_delay_s``, however many attempts that takes: the
+    other record is on its way, not failing.
+    """
+
+    kind = "not_yet_known"
 
 
 class BrokerUnavailable(RetryableError):

@@ -1,8 +1,9 @@
 """The one retry policy: jittered exponential backoff on retryable failures only, bounded.
 
 Reads like a sentence: retry while the error is retryable, wait a random exponential time,
-stop after N attempts or T seconds, whichever comes first. Tests turn waiting off with
-``policy.copy(wait=wait_none())``.
+stop after N attempts or T seconds, whichever comes first — except while the error says a
+record has not arrived yet (:class:`~pivot.errors.NotYetKnown`): that waits the T seconds.
+Tests turn waiting off with ``policy.copy(wait=wait_none())``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from pivot.errors import RetryableError
+from pivot.errors import NotYetKnown, RetryableError
 
 RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
     RetryableError,
@@ -40,11 +41,23 @@ def retry_policy(
     max_wait_s: float = 5.0,
     on_retry: Callable[[RetryCallState], None] | None = None,
 ) -> Retrying:
-    """A tenacity policy: retryable errors only, jittered exponential wait, both bounds."""
+    """A tenacity policy: retryable errors only, jittered exponential wait, both bounds.
+
+    A :class:`~pivot.errors.NotYetKnown` is retried until ``max_delay_s`` whatever the
+    attempts: the record it waits for is behind on another partition, not failing.
+    """
+    by_attempts, by_delay = stop_after_attempt(max_attempts), stop_after_delay(max_delay_s)
+
+    def stop(state: RetryCallState) -> bool:
+        if by_delay(state):
+            return True
+        failure = state.outcome.exception() if state.outcome is not None else None
+        return by_attempts(state) and not isinstance(failure, NotYetKnown)
+
     return Retrying(
         retry=retry_if_exception(is_retryable),
         wait=wait_random_exponential(multiplier=initial_wait_s, max=max_wait_s),
-        stop=stop_after_attempt(max_attempts) | stop_after_delay(max_delay_s),
+        stop=stop,
         before_sleep=on_retry,
         reraise=True,
     )

@@ -58,7 +58,7 @@ from connectors.ublo.payloads import (
     UbloRequestUpdated,
     UbloUrgency,
 )
-from pivot.errors import MappingError, RetryableError
+from pivot.errors import MappingError, NotYetKnown
 from pivot.http import IDEMPOTENCY_HEADER, raise_for_status
 
 #: The ERP's system name in the xref: ``tenant_ref`` is the ERP's tenant code.
@@ -250,7 +250,7 @@ def property_body(lot: Lot, ctx: OutboundContext) -> dict[str, Any]:
     found = ctx.golden(lot.building_id)
     if found is None:
         # Buildings and lots travel on separate topics: the building may just not be there yet.
-        raise RetryableError(f"building {lot.building_id} of lot {lot.id} is not known yet: "
+        raise NotYetKnown(f"building {lot.building_id} of lot {lot.id} is not known yet: "
                              "no address to send")
     building = Building.model_validate(_fields(found, Building))
     residence = ctx.golden(building.residence_id)
@@ -334,6 +334,6 @@ def create_request(event: RequestReceived, ctx: OutboundContext) -> None:
                                headers={IDEMPOTENCY_HEADER: ctx.idempotency_key()})
     if _unknown_property(response):
         # The lot's upsert travels on the lot topic and may be a little behind: retry, bounded.
-        raise RetryableError(f"lot {event.lot_id} is not in Ublo yet")
+        raise NotYetKnown(f"lot {event.lot_id} is not in Ublo yet")
     created = UbloRequest.model_validate(raise_for_status(response).json())
     ctx.link("request", created.id, event.id)

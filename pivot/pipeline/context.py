@@ -157,14 +157,21 @@ class StoreContext:
 
 
 class DeliveryContext(StoreContext):
-    """A :class:`connectors.sdk.OutboundContext`: store look-ups plus the satellite client."""
+    """A :class:`connectors.sdk.OutboundContext`: store look-ups plus the satellite client.
+
+    Its reads of golden records and lease periods see what other workers committed up to
+    that moment (the session's snapshot is renewed before each), so a delivery retried while
+    a record it needs is on its way (:class:`~pivot.errors.NotYetKnown`) sees it once it is
+    written. The session must not be in a ``begin()`` block (:meth:`pivot.store.Store.reader`).
+    """
 
     def __init__(
         self, session: Session, system: str, client: httpx.Client, event_id: str,
         event_time: datetime, *, links: LinkBuffer | None = None,
         decisions: list[tuple[str, Decision]] | None = None,
     ) -> None:
-        super().__init__(session, system, defer_writes=True, links=links)
+        super().__init__(session, system, defer_writes=True, links=links,
+                         before_read=lambda _kind: session.rollback())
         self._client = client
         self._event_id = event_id
         self._event_time = event_time

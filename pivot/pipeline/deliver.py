@@ -209,7 +209,7 @@ class DeliverProcessor:
             event = parse_event(env.type, env.data)
         except (UnknownEventType, ValueError) as exc:
             raise DeliveryFailure(ContractViolation(f"{env.type}: {exc}"), 1) from exc
-        with self.store.read_session() as session:
+        with self.store.reader() as session:
             ctx = DeliveryContext(session, self.connector.name, self.connector.client, env.id,
                                   env.time, links=batch.links, decisions=batch.decisions)
             produced = self.connector.deliver(event, ctx)

@@ -44,3 +44,17 @@ def test_find_returns_a_tenants_own_records_only(store: Store) -> None:
         found = StoreContext(session, "ai_assistant").find("request", tenant_id=mine)
     assert sorted(r["n"] for r in found) == [0, 1]
     assert all(r["tenant_id"] == mine for r in found)
+
+
+def test_a_delivery_sees_a_record_committed_while_it_waits_for_it(store: Store) -> None:
+    building = f"building_{uuid.uuid4().hex}"
+    with store.reader() as session:
+        ctx = DeliveryContext(session, "ublo", httpx.Client(), str(uuid.uuid4()),
+                              datetime(2026, 11, 24, tzinfo=UTC))
+        assert ctx.golden(building) is None  # the lot came before its building
+        with store.session() as other:  # the ERP worker writes the building meanwhile
+            golden.apply(other, building, "building",
+                         {"id": building, "street": "14 rue Paul Bert", "city": "Lyon"},
+                         golden.Lineage(str(uuid.uuid4()), "fr.pivot.building.upserted.v1",
+                                        "erp", "1"))
+        assert (ctx.golden(building) or {}).get("street") == "14 rue Paul Bert"
