@@ -130,6 +130,13 @@ class WorkerSettings(BaseSettings):
         description="Keys of a deliver batch sent to the satellite side by side (each key's "
                     "events stay in order); 1 delivers one event at a time.",
     )
+    switch_interval_ms: float = Field(
+        default=1.0, gt=0, le=100,
+        description="The interpreter's thread switch interval in a worker process (Python's "
+                    "default is 5 ms): its threads wait on the broker, the store and the "
+                    "satellites between short bursts of Python, and a shorter interval lets "
+                    "the thread whose answer came back run sooner.",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of /metrics.")
     metrics_port: int = Field(
         default=9108, ge=0, le=65535, description="Port of the worker's /metrics; 0 disables it."
