@@ -115,7 +115,8 @@ class Hub:
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
                                           kafka.model_copy(update={
                                               "max_poll_records": kafka.deliver_max_poll_records}),
-                                          follow_epoch=True, metrics=self.metrics))
+                                          follow_epoch=True, metrics=self.metrics,
+                                          on_stop=connector.interrupt.set))
         return loops
 
     def pollers(self, names: Iterable[str] | None = None) -> list[Poller]:

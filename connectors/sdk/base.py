@@ -17,6 +17,7 @@ same name are refused at import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -150,6 +151,9 @@ class Connector:
     def __init__(self, settings: ConnectorSettings | None = None) -> None:
         self.settings = settings or self.settings_class()
         self.on_retry: Callable[[RetryCallState], None] | None = None
+        #: Set when the process stops: a delivery waiting to retry gives up at once
+        #: (:class:`pivot.retry.RetryInterrupted`) and its batch is consumed again later.
+        self.interrupt = threading.Event()
 
     # ---------------------------------------------------------------- inbound
 
@@ -268,7 +272,7 @@ class Connector:
             return []
         s = self.settings
         policy = retry_policy(s.max_attempts, s.max_delay_s, s.initial_wait_s, s.max_wait_s,
-                              on_retry=self.on_retry)
+                              on_retry=self.on_retry, interrupt=self.interrupt)
         attempts = 0
         try:
             for attempt in policy:

@@ -25,6 +25,7 @@ from kafka.errors import KafkaError
 from observability.metrics import PivotMetrics
 from pivot.bus.epoch import epoch_reader, read_epoch
 from pivot.errors import BrokerUnavailable
+from pivot.retry import RetryInterrupted
 from pivot.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class ConsumerLoop:
         log_check_s: float = 2.0,
         follow_epoch: bool = False,
         metrics: PivotMetrics | None = None,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
@@ -65,6 +67,8 @@ class ConsumerLoop:
         self._assigned = threading.Event()
         #: Where ``pivot_consumer_lag`` of this loop's partitions goes (none when None).
         self.metrics = metrics
+        #: Called by :meth:`stop` (a deliver loop interrupts its retries there).
+        self.on_stop = on_stop
         self._lag_partitions: set[tuple[str, int]] = set()
         self._ends_asked = 0.0
         self.batches = 0
@@ -99,8 +103,14 @@ class ConsumerLoop:
         )
 
     def stop(self) -> None:
-        """Ask the loop to finish its current batch, commit and return."""
+        """Ask the loop to finish its current batch, commit and return.
+
+        A batch waiting to retry a call (``on_stop`` interrupts it) is not committed: it is
+        consumed again by whoever takes the partition.
+        """
         self._stop.set()
+        if self.on_stop is not None:
+            self.on_stop()
 
     @property
     def stopping(self) -> bool:
@@ -136,6 +146,11 @@ class ConsumerLoop:
                     self.handler(batch)
                 except (KafkaError, BrokerUnavailable) as exc:
                     consumer = self._restart(consumer, f"batch of {len(batch)} failed: {exc}")
+                    continue
+                except RetryInterrupted:
+                    log.info("stopping: the batch of %d records in %s is left uncommitted",
+                             len(batch), self.group)
+                    self._rewind(consumer, polled)
                     continue
                 except Exception:
                     log.exception("batch of %d records failed in %s; retrying it", len(batch),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from tenacity import wait_none
 
 from pivot.errors import MappingError, NotYetKnown, RetryableError
-from pivot.retry import retry_policy
+from pivot.retry import RetryInterrupted, retry_policy
 
 
 def _run(policy, fails: list[Exception]) -> int:  # type: ignore[no-untyped-def]
@@ -47,3 +48,16 @@ def test_a_record_not_yet_known_is_waited_for_no_longer_than_the_delay() -> None
 def test_a_rejection_is_not_retried() -> None:
     with pytest.raises(MappingError):
         _run(retry_policy(max_attempts=5), [MappingError("no rpls")])
+
+
+def test_a_retry_waiting_when_the_process_stops_is_abandoned_at_once() -> None:
+    stopping = threading.Event()
+    policy = retry_policy(max_attempts=3, max_delay_s=30, initial_wait_s=5, max_wait_s=5,
+                          interrupt=stopping)
+    threading.Timer(0.1, stopping.set).start()
+    started = time.monotonic()
+    with pytest.raises(RetryInterrupted):
+        for attempt in policy:
+            with attempt:
+                raise NotYetKnown("building not known yet")
+    assert time.monotonic() - started < 2.0  # not the 5 s wait, let alone the 30 s
