@@ -112,6 +112,7 @@ class Hub:
                                            self.survivorship,
                                            concurrency=self.settings.worker.deliver_concurrency)
                 kafka = self.settings.kafka
+                connector.interrupt.clear()  # a stop of an earlier loop no longer holds
                 loops.append(ConsumerLoop(self.bootstrap, deliver.topics, deliver.group, deliver,
                                           kafka.model_copy(update={
                                               "max_poll_records": kafka.deliver_max_poll_records}),

@@ -37,10 +37,12 @@ def dumps_str(value: Any) -> str:
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse JSON; raises :class:`ValueError` (or :class:`UnicodeDecodeError`) on bad input."""
+    if isinstance(data, memoryview):
+        data = data.tobytes()
     pattern = _LONG_DIGITS_TEXT if isinstance(data, str) else _LONG_DIGITS
-    if pattern.search(data):
-        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
+    if not pattern.search(data):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # what orjson refuses, the standard library may accept
+    return json.loads(data)
