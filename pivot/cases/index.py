@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,26 +90,43 @@ def _links(session: Session, versions: Sequence[Version]) -> set[tuple[str, str,
     return links
 
 
-def _project(session: Session, versions: Sequence[Version], settings: CasesSettings,
-             now: datetime) -> int:
+@dataclass
+class _Round:
+    """What one batch of versions changes in the index, computed in a read session."""
+
+    links: set[tuple[str, str, str]] = field(default_factory=set)
+    summaries: list[CaseSummary] = field(default_factory=list)
+
+    def write(self, session: Session, now: datetime) -> int:
+        """Write the links and summaries (a short write transaction); return the cases."""
+        if self.links:
+            session.execute(_insert(session, CaseLink).on_conflict_do_nothing(
+                index_elements=["request_id", "record_id"]),
+                [{"request_id": r, "record_id": rec, "entity": e} for r, rec, e in sorted(self.links)])
+        _upsert(session, self.summaries, now)
+        return len(self.summaries)
+
+
+def _project(session: Session, versions: Sequence[Version], settings: CasesSettings) -> _Round:
     links = _links(session, versions)
-    if links:
-        session.execute(_insert(session, CaseLink).on_conflict_do_nothing(
-            index_elements=["request_id", "record_id"]),
-            [{"request_id": r, "record_id": rec, "entity": e} for r, rec, e in sorted(links)])
     touched = {v.record_id for v in versions if v.entity != "request"}
     requests = {v.record_id for v in versions if v.entity == "request"}
+    requests.update(request for request, record, _entity in links if record in touched)
     if touched:
         requests.update(session.scalars(select(CaseLink.request_id)
                                         .where(CaseLink.record_id.in_(sorted(touched)))))
-    return _summarize(session, requests, settings, now)
+    return _Round(links, _summarize(session, requests, settings, links))
 
 
-def _summarize(session: Session, requests: set[str], settings: CasesSettings, now: datetime) -> int:
-    """Summarize these cases again from their lineage and write them in the index."""
+def _summarize(session: Session, requests: set[str], settings: CasesSettings,
+               new_links: Iterable[tuple[str, str, str]] = ()) -> list[CaseSummary]:
+    """Summarize these cases again from their lineage (``new_links``: not written yet)."""
     if not requests:
-        return 0
+        return []
     members: dict[str, set[str]] = {}
+    for request, record, _entity in new_links:
+        if request in requests:
+            members.setdefault(request, set()).add(record)
     for request, record in session.execute(select(CaseLink.request_id, CaseLink.record_id)
                                            .where(CaseLink.request_id.in_(sorted(requests)))):
         members.setdefault(request, set()).add(record)
@@ -116,12 +134,10 @@ def _summarize(session: Session, requests: set[str], settings: CasesSettings, no
     by_record: dict[str, list[Version]] = {}
     for version in everything:
         by_record.setdefault(version.record_id, []).append(version)
-    summaries = [s for request in sorted(requests) if (s := summarize(
+    return [s for request in sorted(requests) if (s := summarize(
         request, [v for v in by_record.get(request, []) if v.entity == "request"],
         [v for record in members.get(request, ()) for v in by_record.get(record, [])],
         settings)) is not None]
-    _upsert(session, summaries, now)
-    return len(summaries)
 
 
 def _upsert(session: Session, summaries: Sequence[CaseSummary], now: datetime) -> None:
@@ -155,16 +171,24 @@ def refresh(store: Store, settings: CasesSettings, *, now: datetime | None = Non
         start = _cursor(session, now).version_id
     cases = 0
     if open_cases:
-        with store.session() as session:
-            still = set(session.scalars(select(CaseState.request_id).where(CaseState.closed_at.is_(None))))
-            for chunk in _chunked(sorted(still)):
-                cases += _summarize(session, set(chunk), settings, now)
+        with store.read_session() as session:
+            still = sorted(session.scalars(select(CaseState.request_id)
+                                           .where(CaseState.closed_at.is_(None))))
+        for chunk in _chunked(still):
+            with store.read_session() as session:
+                summaries = _summarize(session, set(chunk), settings)
+            with store.session() as session:
+                cases += _Round(summaries=summaries).write(session, now)
     position = start
     while True:
-        with store.session() as session:
+        # read and summarize without the write lock (SQLite has one writer: the journal
+        # and the workers would wait for this round), then write the result at once
+        with store.read_session() as session:
             versions = _versions_after(session, position, batch)
-            if versions:
-                cases += _project(session, versions, settings, now)
+            update_ = _project(session, versions, settings) if versions else _Round()
+        if update_.links or update_.summaries:
+            with store.session() as session:
+                cases += update_.write(session, now)
         if versions:
             position = versions[-1].id
         if len(versions) < batch:
@@ -189,7 +213,7 @@ def judge(store: Store, *, now: datetime | None = None) -> Counter[str]:
     """
     now = aware(now or utcnow())
     counted: Counter[str] = Counter()
-    with store.session() as session:
+    with store.read_session() as session:  # the verdicts are computed without the write lock
         cursor = session.get(CaseCursor, CURSOR)
         if cursor is None:
             return counted
@@ -198,14 +222,19 @@ def judge(store: Store, *, now: datetime | None = None) -> Counter[str]:
             select(CaseState.request_id, CaseState.urgency, CaseState.deadline_at, CaseState.closed_at)
             .where(CaseState.verdict.is_(None))
         ).all()
-        met: list[str] = []
-        breached: dict[tuple[str, bool], list[str]] = {}
-        for request, urgency, deadline_at, closed_at in pending:
-            deadline_at = aware(deadline_at)
-            if closed_at is not None and aware(closed_at) <= deadline_at:
-                met.append(request)
-            elif closed_at is not None or now > deadline_at:
-                breached.setdefault((urgency or UNTRIAGED, deadline_at >= since), []).append(request)
+    met: list[str] = []
+    breached: dict[tuple[str, bool], list[str]] = {}
+    for request, urgency, deadline_at, closed_at in pending:
+        deadline_at = aware(deadline_at)
+        if closed_at is not None and aware(closed_at) <= deadline_at:
+            met.append(request)
+        elif closed_at is not None or now > deadline_at:
+            breached.setdefault((urgency or UNTRIAGED, deadline_at >= since), []).append(request)
+    if not met and not breached:
+        return counted
+    # ``verdict IS NULL`` again when writing: a case judged meanwhile (another process) is
+    # neither judged nor counted twice
+    with store.session() as session:
         for chunk in _chunked(met):
             session.execute(update(CaseState).where(CaseState.request_id.in_(chunk),
                                                     CaseState.verdict.is_(None))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections import Counter
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from observability.metrics import CASE_URGENCIES, PivotMetrics
@@ -124,6 +127,36 @@ def test_versions_committed_late_are_still_indexed(own_lineage: Lineage) -> None
     index.refresh(store, settings, now=t0 + timedelta(minutes=2))
     with store.read_session() as session:
         assert session.get(CaseCursor, index.CURSOR).version_id == 1000
+
+
+def test_a_refresh_summarizes_without_holding_the_write_lock(
+        own_lineage: Lineage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal and the workers go on writing while a round summarizes: on SQLite, the
+    one writer lock held for a whole round stalled every webhook's 202 for hundreds of ms."""
+    store, t0 = own_lineage.store, own_lineage.t0
+    repair = own_lineage.repair_case()
+    summarizing, written = threading.Event(), threading.Event()
+    waited: list[bool] = []
+    real = index.summarize
+
+    def held_summarize(*args: Any, **kwargs: Any) -> Any:
+        summarizing.set()
+        waited.append(written.wait(10))  # without the change: the write below waits for this
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index, "summarize", held_summarize)
+    refresher = threading.Thread(target=index.refresh, args=(store, SETTINGS),
+                                 kwargs={"now": t0 + 3 * 24 * H})
+    refresher.start()
+    assert summarizing.wait(10)
+    with store.session() as session:  # another writer, as the journal is
+        session.add(CaseCursor(name=f"other-{uuid.uuid4().hex[:20]}", version_id=0, since=t0,
+                               updated_at=t0))
+    written.set()
+    refresher.join(30)
+    assert waited and all(waited), "the write waited for the refresh to summarize"
+    with store.read_session() as session:
+        assert [c.request_id for c in index.list_cases(session)] == [repair.request_id]
 
 
 def test_the_watch_sets_the_gauges_and_counts_breaches_once(own_lineage: Lineage) -> None:
