@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from bench.processes import announce, wait_for_termination
+from pivot import runtime
 from pivot.serving import ServerThread
 
 
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         hub.prepare()
         app = create_app(hub)
     server = ServerThread(app, port=args.port, name=f"bench-{args.app}").start()
+    runtime.settle()  # the bare endpoint's process too: same server settings
     announce("ready", url=server.url)
     try:
         wait_for_termination()

@@ -26,6 +26,7 @@ import time
 
 from bench.processes import announce, wait_for_stdin_line, when_parent_goes
 from observability.tracing import configure_tracing
+from pivot import runtime
 from pivot.bus.consumer import ConsumerLoop, stop_on_signals, wait_all_assigned
 from pivot.hub import Hub
 from pivot.settings import PivotSettings
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     loops = [loop for loop in hub.loops(args.connector)
              if args.stage == "all" or stage_of(loop) == args.stage]
     pollers = hub.pollers(args.connector) if args.poll != "off" else []
+    runtime.settle(settings.worker.switch_interval_ms)
     if args.start == "on-go":
         announce("loaded", pid=os.getpid())
         if wait_for_stdin_line() != "go":

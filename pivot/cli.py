@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pivot import runtime
 from pivot.ai_cli import ai_app
 from pivot.cases.cli import case_app
 from pivot.errors import PivotError
@@ -194,6 +195,7 @@ def serve(
             run_in_thread(loop)
         server = ServerThread(create_app(hub), host=host or settings.api.host,
                               port=port or settings.api.port, name="hub-api").start()
+        runtime.settle(settings.worker.switch_interval_ms if loops else None)
         where = "embedded broker " if embedded else ""
         out.print(f"hub API on {server.url} ({where}{bootstrap}); {len(loops)} workers")
         try:
@@ -234,6 +236,7 @@ def worker(
     metrics_server = _serve_worker_metrics(settings, hub.metrics.registry)
     loops = hub.loops(connector or None)
     pollers = hub.pollers(connector or None)
+    runtime.settle(settings.worker.switch_interval_ms)
     stop_on_signals(*loops)
     threads = [threading.Thread(target=loop.run, name=loop.group) for loop in loops]
     for thread in threads:

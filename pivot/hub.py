@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 
 from connectors.sdk.base import Connector
@@ -92,12 +91,7 @@ class Hub:
         return new
 
     def loops(self, names: Iterable[str] | None = None) -> list[ConsumerLoop]:
-        """The translate and deliver consumer loops of the named (default: all) connectors.
-
-        Sets the process's thread switch interval (``PIVOT_WORKER_SWITCH_INTERVAL_MS``): the
-        loops share the interpreter lock with their deliver lanes and kafka-python's threads.
-        """
-        sys.setswitchinterval(self.settings.worker.switch_interval_ms / 1000)
+        """The translate and deliver consumer loops of the named (default: all) connectors."""
         loops = []
         for name in names or self.connectors:
             connector = self.connectors[name]

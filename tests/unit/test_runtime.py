@@ -1,28 +1,53 @@
-"""A worker process switches threads at its configured interval."""
+"""A long-running hub process tunes its interpreter once started (``pivot.runtime.settle``)."""
 
 from __future__ import annotations
 
+import gc
 import sys
-from pathlib import Path
+import weakref
+from collections.abc import Iterator
 
 import pytest
 
-from pivot.hub import Hub
-from pivot.settings import PivotSettings, WorkerSettings
-from pivot.store import Store
+from pivot import runtime
+from pivot.settings import WorkerSettings
 
 
-def test_the_loops_set_the_thread_switch_interval_of_their_process(tmp_path: Path) -> None:
+class _Node:
+    """An object in a reference cycle: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def interpreter() -> Iterator[None]:
+    """Give the test run its interval and an unfrozen heap back."""
     before = sys.getswitchinterval()
-    settings = PivotSettings(worker=WorkerSettings(switch_interval_ms=2.5))
-    hub = Hub(settings, "127.0.0.1:9", store=Store(f"sqlite:///{tmp_path / 'hub.db'}"),
-              connectors={})
-    try:
-        assert hub.loops() == []
-        assert sys.getswitchinterval() == pytest.approx(0.0025)
-    finally:
-        sys.setswitchinterval(before)
-        hub.store.dispose()
+    yield
+    gc.unfreeze()
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("interpreter")
+def test_settle_sets_the_switch_interval_and_freezes_what_start_up_left_alive() -> None:
+    kept = _Node()
+    garbage = _Node()
+    gone = weakref.ref(garbage)
+    del garbage
+    runtime.settle(switch_interval_ms=2.5)
+    assert sys.getswitchinterval() == pytest.approx(0.0025)
+    assert gone() is None, "start-up garbage is collected, not frozen"
+    assert not any(o is kept for o in gc.get_objects()), "what start-up keeps is frozen"
+    assert gc.get_freeze_count() > 0
+
+
+@pytest.mark.usefixtures("interpreter")
+def test_settle_without_an_interval_leaves_it() -> None:
+    sys.setswitchinterval(0.004)
+    runtime.settle()
+    assert sys.getswitchinterval() == pytest.approx(0.004)
+    assert gc.get_freeze_count() > 0
 
 
 def test_a_switch_interval_out_of_range_is_refused() -> None:
