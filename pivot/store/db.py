@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 READ_ONLY = "pivot_read_only"
+#: How long a SQLite statement or writer waits for a lock before "database is locked".
+BUSY_TIMEOUT_S = 30.0
+_BUSY_TIMEOUT_MS = int(BUSY_TIMEOUT_S * 1000)
+#: How often a writer waiting for SQLite's write lock tries again.
+_LOCK_RETRY_S = 0.001
 #: JSON columns are written and read with the hub's codec (golden records are JSON).
 _JSON = {"json_serializer": jsoncodec.dumps_str, "json_deserializer": jsoncodec.loads}
 
@@ -31,7 +38,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -39,8 +46,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def _sqlite_begin(connection: Connection) -> None:
     # Writers take the write lock up front (IMMEDIATE): a deferred transaction that reads then
     # writes cannot wait for another writer and fails at once with "database is locked".
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY, False):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """``BEGIN IMMEDIATE``, trying for the write lock again every millisecond.
+
+    SQLite's own busy handler sleeps longer and longer between tries (1, 2, 5 … 100 ms): a
+    writer that has waited a while misses the moments the lock is free, while another
+    process's writers, trying again at once, keep taking it. Writes of a few ms then waited
+    hundreds of ms. After ``BUSY_TIMEOUT_S`` the usual "database is locked" error is raised.
+    """
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    break  # not the lock: the statement below raises it as SQLAlchemy does
+            time.sleep(_LOCK_RETRY_S)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
 
 def create_store_engine(url: str, echo: bool = False) -> Engine:
@@ -55,7 +90,7 @@ def create_store_engine(url: str, echo: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Deliver lanes hold a read session across their satellite call: room for all of them.
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30},
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S},
                                pool_size=10, max_overflow=50, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
