@@ -36,7 +36,7 @@ from bench.harness import (
     reset_topics,
     store_for,
 )
-from bench.processes import Child, expect_all, peak_rss_mb, stop_all
+from bench.processes import Child, CpuMeter, expect_all, peak_rss_mb, stop_all
 from connectors.erp.data import generate_dataset
 from pivot.bus import topics
 from pivot.demo.checks import OCCUPANCY, golden_counts
@@ -64,6 +64,10 @@ class BackfillResult:
     lots_in_ublo_seconds: float = 0.0
     finished: bool = False
     peak_rss_mb: dict[str, float | None] = field(default_factory=dict)
+    #: CPU of each process over the run, as a share of one core.
+    cpu: dict[str, float] = field(default_factory=dict)
+    #: Those shares added up: near the machine's cores, the machine itself was the limit.
+    cpu_cores: float = 0.0
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -106,6 +110,8 @@ def run(bootstrap: str, workdir: Path, *, records: int, seed: int = 42,
         dlq = [topics.dlq("erp"), topics.dlq("ublo")]
         counter = stack.enter_context(contextlib.closing(BusWatch(bootstrap, canonical + dlq)))
         poller = children[2]
+        meter = CpuMeter({**{c.name.replace("-", "_"): c.pid for c in children}, "broker": broker_pid,
+                          "bench": 0}).start()
         poller.send("go")
         began = poller.expect("polling", 30)["at"]
         in_ublo, translated = 0, 0
@@ -129,6 +135,7 @@ def run(bootstrap: str, workdir: Path, *, records: int, seed: int = 42,
                 break
             time.sleep(0.2)
         result.finished = all_at is not None
+        result.cpu, result.cpu_cores = meter.stop(), meter.cores
         result.lots_in_ublo_seconds = round((lots_at or time.time()) - began, 2)
         result.seconds = round((all_at or time.time()) - began, 2)
         time.sleep(0.5)  # a duplicate would arrive now
@@ -181,4 +188,6 @@ def as_json(result: BackfillResult) -> dict[str, Any]:
         "backfill_records_per_s": round(result.records_per_s, 1),
         "backfill_lots_in_ublo_seconds": result.lots_in_ublo_seconds,
         "backfill_peak_rss_mb": result.peak_rss_mb,
+        "backfill_cpu": result.cpu,
+        "backfill_cpu_cores": result.cpu_cores,
     }

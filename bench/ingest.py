@@ -5,12 +5,15 @@
 (b) the hub: the hub API as ``pivot serve --no-workers`` runs it (``python -m bench.serve
     hub``): signature checked, payload committed to the store's journal before the 202, then
     produced to ``pivot.raw.<connector>`` by the ingestion relay (the check below waits for
-    every 202 to be on the topic).
+    every 202 to be on the topic);
+(c) the floor: the bare endpoint of (a) with the hub API's tracing, one server span a request
+    (``python -m bench.serve traced``). The hub traces every request, so (c)/(a) bounds the
+    ratio (b)/(a) before the hub does any work of its own.
 
 Each server is its own process, served by the same ``ServerThread`` (same uvicorn settings);
 the load comes from other processes (``python -m bench.load max``): ``concurrency`` keep-alive
 connections sending unique signed chatbot webhooks back to back. The figure is the 202s
-completed per second after a warm-up. The two servers are measured one after the other, in
+completed per second after a warm-up. The servers are measured one after the other, in
 ``rounds`` alternations, so a change of the machine's load touches both alike.
 """
 
@@ -41,7 +44,7 @@ from pivot.serving import free_port
 from pivot.store.tables import Ingestion
 
 CONNECTOR = "chatbot"
-SERVERS = ("bare", "hub")
+SERVERS = ("bare", "traced", "hub")
 
 
 @dataclass
@@ -53,6 +56,8 @@ class IngestResult:
     load_processes: int
     bare_per_s: float
     hub_per_s: float
+    #: The bare endpoint with the hub API's tracing (the floor).
+    traced_per_s: float = 0.0
     #: 202s the hub gave in all (warm-ups included), rows in its journal, records on the topic.
     hub_accepted: int = 0
     hub_journaled: int = 0
@@ -70,6 +75,11 @@ class IngestResult:
     def ratio(self) -> float:
         """Hub throughput over bare-endpoint throughput."""
         return self.hub_per_s / self.bare_per_s if self.bare_per_s else 0.0
+
+    @property
+    def floor_ratio(self) -> float:
+        """Traced bare endpoint over bare endpoint: the best ratio tracing leaves."""
+        return self.traced_per_s / self.bare_per_s if self.bare_per_s else 0.0
 
 
 @dataclass
@@ -148,6 +158,7 @@ def run(bootstrap: str, workdir: Path, *, seconds: float, concurrency: int = 64,
     result = IngestResult(
         seconds=seconds, concurrency=concurrency, load_processes=load_processes,
         bare_per_s=_rate(tallies["bare"]), hub_per_s=_rate(hub),
+        traced_per_s=_rate(tallies["traced"]),
         hub_accepted=hub.accepted, hub_journaled=journaled, hub_on_topic=on_topic,
         errors={name: {s: n for s, n in t.statuses.items() if s != "202"}
                 for name, t in tallies.items()},
@@ -183,6 +194,8 @@ def as_json(result: IngestResult) -> dict[str, Any]:
         "ingest_ratio": round(result.ratio, 3),
         "ingest_per_s": round(result.hub_per_s, 1),
         "bare_per_s": round(result.bare_per_s, 1),
+        "traced_bare_per_s": round(result.traced_per_s, 1),
+        "ingest_floor_ratio": round(result.floor_ratio, 3),
         "ingest_seconds": result.seconds,
         "ingest_concurrency": result.concurrency,
         "ingest_load_processes": result.load_processes,

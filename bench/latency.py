@@ -38,7 +38,7 @@ from bench.harness import (
     store_for,
     wait_for_progress,
 )
-from bench.processes import Child, expect_all, stop_all
+from bench.processes import Child, CpuMeter, expect_all, stop_all
 from pivot.serving import free_port
 from pivot.store.tables import Ingestion
 
@@ -59,12 +59,16 @@ class LatencyResult:
     #: Webhooks per second the sender really sent (the schedule held when ≈ ``rate``).
     sent_per_s: float = 0.0
     peak_rss_mb: dict[str, float | None] = field(default_factory=dict)
+    #: CPU of each process from the first webhook sent to the last effect applied (cores).
+    cpu: dict[str, float] = field(default_factory=dict)
+    #: Those shares added up: near the machine's cores, the machine itself was the limit.
+    cpu_cores: float = 0.0
     checks: list[Check] = field(default_factory=list)
 
 
 def run(bootstrap: str, workdir: Path, *, rate: float, seconds: float, secret: str,
         seed: int = 42, concurrency: int = 64, database_server: str | None = None,
-        stall_s: float = 30.0) -> LatencyResult:
+        broker_pid: int | None = None, stall_s: float = 30.0) -> LatencyResult:
     """Send ``rate`` × ``seconds`` chatbot messages on schedule; time each one's effect."""
     events = max(1, round(rate * seconds))
     result = LatencyResult(rate=rate, seconds=seconds, events=events)
@@ -93,12 +97,15 @@ def run(bootstrap: str, workdir: Path, *, rate: float, seconds: float, secret: s
             "--rate", f"{rate}", "--concurrency", str(concurrency),
             "--payloads", str(payload_file)], env, workdir))
         sender.expect("ready", 60)
+        meter = CpuMeter({**{c.name.replace("-", "_"): c.pid for c in [*children, sender]},
+                          "broker": broker_pid, "bench": 0}).start()
         sender.send("go")
         sent = sender.expect("done", seconds + 120)["results"]
         accepted = [r for r in sent if r[2] == 202]
         result.accepted = len(accepted)
         wait_for_progress(lambda: get_json(f"{chatbot_url}/bench/progress")["count"],
                           result.accepted, stall_s=stall_s, every_s=0.2)
+        result.cpu, result.cpu_cores = meter.stop(), meter.cores
         time.sleep(0.5)  # a duplicate would arrive now
         summary = get_json(f"{chatbot_url}/bench/summary")
         stop_all(children)
@@ -160,4 +167,6 @@ def as_json(result: LatencyResult) -> dict[str, Any]:
         "accept_p50_ms": result.accept_ms.get("p50", 0.0),
         "accept_p99_ms": result.accept_ms.get("p99", 0.0),
         "latency_peak_rss_mb": result.peak_rss_mb,
+        "latency_cpu": result.cpu,
+        "latency_cpu_cores": result.cpu_cores,
     }

@@ -55,6 +55,45 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+class CpuMeter:
+    """CPU each named process used over a window, as a share of one core.
+
+    Taken between :meth:`start` and :meth:`stop`; 0 (this process) is measured too. The sum
+    against ``os.cpu_count()`` tells whether the machine itself was the limit.
+    """
+
+    def __init__(self, pids: Mapping[str, int | None]) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self._began: dict[str, float] = {}
+        self._at = 0.0
+        #: Share of one core per process, once stopped.
+        self.shares: dict[str, float] = {}
+
+    def _now(self, pid: int) -> float | None:
+        return time.process_time() if pid in (0, os.getpid()) else cpu_seconds(pid)
+
+    def start(self) -> CpuMeter:
+        """Open the window."""
+        self._at = time.monotonic()
+        self._began = {name: cpu for name, pid in self.pids.items()
+                       if (cpu := self._now(pid)) is not None}
+        return self
+
+    def stop(self) -> dict[str, float]:
+        """Close the window (before the processes stop); return the shares."""
+        elapsed = time.monotonic() - self._at
+        for name, began in self._began.items():
+            cpu = self._now(self.pids[name])
+            if cpu is not None and elapsed > 0:
+                self.shares[name] = round((cpu - began) / elapsed, 2)
+        return self.shares
+
+    @property
+    def cores(self) -> float:
+        """The shares added up: cores busy on average over the window."""
+        return round(sum(self.shares.values()), 2)
+
+
 class ChildFailed(RuntimeError):
     """A child process exited, or did not say what was expected in time."""
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,7 +136,9 @@ def run_bench(settings: PivotSettings, options: BenchOptions,
             return {"messages": result.messages, "message_bytes": result.message_bytes,
                     "raw_copy_per_s": round(result.raw_copy_per_s, 1),
                     "pipeline_per_s": round(result.hub_per_s, 1),
-                    "pipeline_ratio": round(result.ratio, 3), "spans": result.spans}
+                    "pipeline_ratio": round(result.ratio, 3), "spans": result.spans,
+                    "traced_copy_per_s": round(result.traced_copy_per_s, 1),
+                    "pipeline_floor_ratio": round(result.floor_ratio, 3)}
 
         def ceiling_copy() -> dict[str, Any]:
             result = ceiling.run(bootstrap, options.messages)
@@ -163,7 +166,7 @@ def run_bench(settings: PivotSettings, options: BenchOptions,
         def latency_run() -> dict[str, Any]:
             result = latency.run(bootstrap, workdir, rate=options.latency_rate,
                                  seconds=options.latency_seconds, secret=secret, seed=options.seed,
-                                 database_server=options.database_url)
+                                 database_server=options.database_url, broker_pid=broker_pid)
             checks.extend(result.checks)
             return latency.as_json(result)
 
@@ -196,6 +199,17 @@ def _met(ok: bool) -> str:
     return "[green]yes[/]" if ok else "[red]no[/]"
 
 
+def _cpu_row(f: dict[str, Any], figure: str) -> list[tuple[str, str, str, str, str]]:
+    """What each process of a figure's run used, in cores, beside the machine's cores."""
+    shares = f.get(f"{figure}_cpu")
+    if not shares:
+        return []
+    busy = ", ".join(f"{name} {share:.2f}" for name, share in
+                     sorted(shares.items(), key=lambda item: -item[1]))
+    return [("  CPU", f"{os.cpu_count()} cores",
+             f"{f[f'{figure}_cpu_cores']:.2f} cores busy: {busy}", "—", "—")]
+
+
 def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     """(figure, reference, hub, ratio or target, met?) for each figure measured."""
     out = []
@@ -205,6 +219,11 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                     f"translate {_n(f['pipeline_per_s'])} msg/s",
                     f"{f['pipeline_ratio']:.2f} (target ≥ {PIPELINE_TARGET})",
                     _met(f["pipeline_ratio"] >= PIPELINE_TARGET)))
+    if "pipeline_floor_ratio" in f:
+        out.append(("  floor: tracing alone", f"raw copy {_n(f['raw_copy_per_s'])} msg/s",
+                    f"raw copy + 2 spans a record {_n(f['traced_copy_per_s'])} msg/s",
+                    f"{f['pipeline_floor_ratio']:.2f} (best ratio a traced stage can reach)",
+                    "—"))
     if "confluent_kafka" in f:
         per_s = f["confluent_raw_copy_per_s"]
         if per_s is None:
@@ -226,17 +245,23 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                     f"{rss.get(top, 0) / RSS_TARGET_MB:.2f} of the memory",
                     _met(f["backfill_seconds"] < BACKFILL_TARGET_S
                          and all(v < RSS_TARGET_MB for v in rss.values()))))
+        out += _cpu_row(f, "backfill")
     if "ingest_ratio" in f:
         out.append(("webhook ingestion", f"bare endpoint {_n(f['bare_per_s'])}/s",
                     f"hub API {_n(f['ingest_per_s'])}/s",
                     f"{f['ingest_ratio']:.2f} (target ≥ {INGEST_TARGET})",
                     _met(f["ingest_ratio"] >= INGEST_TARGET)))
+    if "ingest_floor_ratio" in f:
+        out.append(("  floor: tracing alone", f"bare endpoint {_n(f['bare_per_s'])}/s",
+                    f"bare endpoint + the API's tracing {_n(f['traced_bare_per_s'])}/s",
+                    f"{f['ingest_floor_ratio']:.2f} (before any work of the hub's)", "—"))
     if "p99_ms" in f:
         out.append(("end-to-end latency",
                     f"{f['latency_rate_per_s']:.0f}/s for {f['latency_seconds']:.0f} s "
                     f"(sent {f['latency_sent_per_s']:.0f}/s)",
                     f"p50 {_n(f['p50_ms'])} ms, p99 {_n(f['p99_ms'])} ms, max {_n(f['max_ms'])} ms",
                     f"p99 < {P99_TARGET_MS:.0f} ms", _met(f["p99_ms"] < P99_TARGET_MS)))
+    out += _cpu_row(f, "latency")
     if "scaleout_speedup" in f:
         out.append(("scale-out", f"1 worker {_n(f.get('scaleout_1_worker_per_s', 0))} msg/s",
                     f"2 workers {_n(f.get('scaleout_2_workers_per_s', 0))} msg/s",

@@ -117,6 +117,18 @@ def test_bench_quick_measures_every_figure_beside_its_reference() -> None:
                 "scaleout_1_worker_per_s", "scaleout_2_workers_per_s"):
         assert figures[key] > 0, key
     assert figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    # the floors: the reference with tracing alone, measured beside it
+    assert figures["traced_copy_per_s"] > 0 and figures["traced_bare_per_s"] > 0
+    assert figures["pipeline_floor_ratio"] == pytest.approx(
+        figures["traced_copy_per_s"] / figures["raw_copy_per_s"], rel=0.01)
+    assert figures["ingest_floor_ratio"] == pytest.approx(
+        figures["traced_bare_per_s"] / figures["bare_per_s"], rel=0.01)
+    for figure, processes in (("backfill", {"worker_erp", "worker_ublo", "ublo_sandbox", "broker"}),
+                              ("latency", {"worker_chatbot", "hub_api", "sender", "broker"})):
+        cpu = figures[f"{figure}_cpu"]
+        assert processes <= set(cpu), cpu
+        assert figures[f"{figure}_cpu_cores"] == pytest.approx(sum(cpu.values()), abs=0.05)
+        assert cpu[f"worker_{'erp' if figure == 'backfill' else 'chatbot'}"] > 0.05  # it worked
     rss = figures["backfill_peak_rss_mb"]
     assert {"erp_sandbox", "ublo_sandbox", "worker_erp", "worker_ublo", "broker"} <= set(rss)
     assert all(mb > 0 for mb in rss.values()), rss
