@@ -115,12 +115,53 @@ def child_env(bootstrap: str, database_url: str, partitions: int = 3,
     }
 
 
-def _partitions(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    found = []
-    for topic in topics:
-        for partition in consumer.partitions_for_topic(topic) or ():
-            found.append(TopicPartition(topic, partition))
-    return found
+class _KafkaPythonReader:
+    """Reads assigned partitions from the beginning with kafka-python (the hub's client)."""
+
+    def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="pivot-bench-watch",
+                                       enable_auto_commit=False, max_poll_records=5_000,
+                                       fetch_max_wait_ms=100)
+        parts = [TopicPartition(topic, partition) for topic in topics
+                 for partition in self._consumer.partitions_for_topic(topic) or ()]
+        self._consumer.assign(parts)
+        if parts:
+            self._consumer.seek_to_beginning(*parts)
+
+    def read(self) -> list[tuple[str, bytes | None]]:
+        """(topic, ``ce_id``) of the records that came, waiting 0.2 s at most."""
+        return [(record.topic, dict(record.headers or []).get("ce_id"))
+                for records in self._consumer.poll(timeout_ms=200).values() for record in records]
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class _ConfluentReader:
+    """The same with confluent-kafka: a C client, so watching costs the machine less CPU."""
+
+    def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
+        import confluent_kafka
+
+        self._consumer = confluent_kafka.Consumer({
+            "bootstrap.servers": bootstrap, "client.id": "pivot-bench-watch",
+            "group.id": f"pivot-bench-watch-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+            "fetch.wait.max.ms": 100,
+        })
+        metadata = self._consumer.list_topics(timeout=10)
+        self._consumer.assign([
+            confluent_kafka.TopicPartition(topic, partition, confluent_kafka.OFFSET_BEGINNING)
+            for topic in topics if topic in metadata.topics
+            for partition in metadata.topics[topic].partitions])
+
+    def read(self) -> list[tuple[str, bytes | None]]:
+        """(topic, ``ce_id``) of the records that came, waiting 0.2 s at most."""
+        return [(message.topic(), dict(message.headers() or []).get("ce_id"))
+                for message in self._consumer.consume(num_messages=5_000, timeout=0.2)
+                if message.error() is None]
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
 class BusWatch:
@@ -129,17 +170,16 @@ class BusWatch:
     Counts them (in all and per topic) and keeps their CloudEvents ids (``ce_id``), with the
     time the last one was read. Offsets cannot stand in for a count: the embedded broker
     reports as a partition's end offset the first offset of its last batch plus one, not the
-    offset after its last record.
+    offset after its last record. Watching shares the machine with what it measures, so it
+    reads with confluent-kafka when installed (the ``bench`` extra), else with kafka-python.
     """
 
     def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
-        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="pivot-bench-watch",
-                                       enable_auto_commit=False, max_poll_records=5_000,
-                                       fetch_max_wait_ms=100)
-        parts = _partitions(self._consumer, topics)
-        self._consumer.assign(parts)
-        if parts:
-            self._consumer.seek_to_beginning(*parts)
+        topics = list(topics)
+        try:
+            self._reader: _KafkaPythonReader | _ConfluentReader = _ConfluentReader(bootstrap, topics)
+        except ImportError:
+            self._reader = _KafkaPythonReader(bootstrap, topics)
         self.ids: list[str] = []
         self.by_topic: Counter[str] = Counter()
         self.last_at = time.time()
@@ -149,11 +189,13 @@ class BusWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for records in self._consumer.poll(timeout_ms=200).values():
-                for record in records:
-                    self.ids.append(dict(record.headers or []).get("ce_id", b"").decode())
-                    self.by_topic[record.topic] += 1
-                self.last_at = time.time()
+            read = self._reader.read()
+            if not read:
+                continue
+            for topic, ce_id in read:
+                self.ids.append((ce_id or b"").decode())
+                self.by_topic[topic] += 1
+            self.last_at = time.time()
 
     def __call__(self) -> int:
         """Records read so far."""
@@ -169,7 +211,7 @@ class BusWatch:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(10)
-        self._consumer.close()
+        self._reader.close()
 
 
 def count_records(bootstrap: str, topics: Iterable[str], idle_s: float = 1.0) -> int:
@@ -200,16 +242,31 @@ def wait_for_progress(progress: Callable[[], int], target: int, stall_s: float,
         time.sleep(every_s)
 
 
+_local = threading.local()
+
+
+def _client() -> httpx.Client:
+    """This thread's client for the sandboxes' bench routes (plain HTTP on loopback).
+
+    One per thread, kept: a new client per call loaded the CA store each time, and the figures
+    poll their progress five times a second on the machine they measure.
+    """
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = httpx.Client(verify=False, trust_env=False)
+    return client
+
+
 def get_json(url: str, timeout_s: float = 60) -> Any:
     """GET a JSON document (a sandbox's bench routes)."""
-    response = httpx.get(url, timeout=timeout_s)
+    response = _client().get(url, timeout=timeout_s)
     response.raise_for_status()
     return response.json()
 
 
 def post_json(url: str, body: Any, timeout_s: float = 60) -> Any:
     """POST JSON, return the JSON answer."""
-    response = httpx.post(url, json=body, timeout=timeout_s)
+    response = _client().post(url, json=body, timeout=timeout_s)
     response.raise_for_status()
     return response.json()
 
