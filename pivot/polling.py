@@ -8,7 +8,6 @@ at the saved cursor; nothing read is lost and the translate stage dedupes by eve
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from connectors.sdk.base import Connector, Page
 from observability.metrics import Outcome, PivotMetrics
 from observability.tracing import internal_span
+from pivot import jsoncodec
 from pivot.errors import PivotError
 from pivot.ingestion import IngestionService
 from pivot.store import Store, cursors
@@ -55,7 +55,7 @@ class Poller:
             with self.store.read_session() as session:
                 cursor = cursors.get(session, name)
             page = self.connector.fetch_page(cursor)
-            items = [(self.connector.source_key(p), json.dumps(p, ensure_ascii=False).encode())
+            items = [(self.connector.source_key(p), jsoncodec.dumps(p))
                      for p in page.payloads]
             span.set_attribute("messaging.batch.message_count", len(items))
             self.ingestion.accept_many(name, items, own_traces=True,
