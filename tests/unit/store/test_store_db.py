@@ -6,6 +6,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,42 +152,43 @@ def _hold_write_lock(path: Path, acquired: threading.Event, hold_s: float,
         other.close()
 
 
+@contextmanager
+def _store_while_locked(tmp_path: Path, hold_s: float) -> Iterator[tuple[Store, list[float]]]:
+    """A migrated store whose write lock another connection holds for ``hold_s`` from now.
+
+    Yields the store and the list the release time is appended to; the holder is joined on
+    exit (the store stays open for the caller to use, then dispose).
+    """
+    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.migrate()
+    acquired, released = threading.Event(), []
+    holder = threading.Thread(target=_hold_write_lock,
+                              args=(tmp_path / "hub.db", acquired, hold_s, released))
+    holder.start()
+    try:
+        assert acquired.wait(5)
+        yield store, released
+    finally:
+        holder.join(5)
+
+
 def test_a_waiting_sqlite_writer_takes_the_lock_as_soon_as_it_is_free(tmp_path: Path) -> None:
     """SQLite's own busy handler would try again 98 ms after a release at 235 ms (its sleeps
     grow to 100 ms); the store's writers try every millisecond."""
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    try:
-        store.migrate()
-        acquired, released = threading.Event(), []
-        holder = threading.Thread(target=_hold_write_lock,
-                                  args=(tmp_path / "hub.db", acquired, 0.235, released))
-        holder.start()
-        assert acquired.wait(5)
-        with store.session() as session:
-            session.execute(text("select 1"))
-            took = time.monotonic()
-        holder.join(5)
-        assert released and took - released[0] < 0.04, f"{(took - released[0]) * 1000:.0f} ms"
-    finally:
-        store.dispose()
+    with _store_while_locked(tmp_path, hold_s=0.235) as (store, released), \
+            store.session() as session:
+        session.execute(text("select 1"))
+        took = time.monotonic()
+    store.dispose()
+    assert released and took - released[0] < 0.04, f"{(took - released[0]) * 1000:.0f} ms"
 
 
 def test_a_sqlite_writer_gives_up_with_the_usual_error_and_keeps_its_timeout(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    try:
-        store.migrate()
-        acquired, released = threading.Event(), []
-        holder = threading.Thread(target=_hold_write_lock,
-                                  args=(tmp_path / "hub.db", acquired, 1.0, released))
-        holder.start()
-        assert acquired.wait(5)
-        with pytest.raises(OperationalError, match="database is locked"), \
-                store.session() as session:
-            session.execute(text("select 1"))
-        holder.join(5)
-        with store.session() as session:  # the connection is usable, its timeout restored
-            assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
-    finally:
-        store.dispose()
+    with _store_while_locked(tmp_path, hold_s=1.0) as (store, _released), \
+            pytest.raises(OperationalError, match="database is locked"), store.session() as session:
+        session.execute(text("select 1"))
+    with store.session() as session:  # the connection is usable, its timeout restored
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+    store.dispose()
