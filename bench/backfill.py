@@ -110,7 +110,7 @@ def run(bootstrap: str, workdir: Path, *, records: int, seed: int = 42,
         dlq = [topics.dlq("erp"), topics.dlq("ublo")]
         counter = stack.enter_context(contextlib.closing(BusWatch(bootstrap, canonical + dlq)))
         poller = children[2]
-        meter = CpuMeter({**{c.name.replace("-", "_"): c.pid for c in children}, "broker": broker_pid,
+        meter = CpuMeter({**{c.key: c.pid for c in children}, "broker": broker_pid,
                           "bench": 0}).start()
         poller.send("go")
         began = poller.expect("polling", 30)["at"]
@@ -145,7 +145,7 @@ def run(bootstrap: str, workdir: Path, *, records: int, seed: int = 42,
         on_bus = sum(counter.by_topic[t] for t in canonical)
         distinct = len(set(counter.ids)) - dead
         stop_all(children)
-        result.peak_rss_mb = {c.name.replace("-", "_"): c.peak_rss_mb for c in children}
+        result.peak_rss_mb = {c.key: c.peak_rss_mb for c in children}
         if broker_pid is not None:
             result.peak_rss_mb["broker"] = peak_rss_mb(broker_pid)
         result.peak_rss_mb["bench"] = peak_rss_mb()

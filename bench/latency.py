@@ -97,7 +97,7 @@ def run(bootstrap: str, workdir: Path, *, rate: float, seconds: float, secret: s
             "--rate", f"{rate}", "--concurrency", str(concurrency),
             "--payloads", str(payload_file)], env, workdir))
         sender.expect("ready", 60)
-        meter = CpuMeter({**{c.name.replace("-", "_"): c.pid for c in [*children, sender]},
+        meter = CpuMeter({**{c.key: c.pid for c in [*children, sender]},
                           "broker": broker_pid, "bench": 0}).start()
         sender.send("go")
         sent = sender.expect("done", seconds + 120)["results"]
@@ -109,7 +109,7 @@ def run(bootstrap: str, workdir: Path, *, rate: float, seconds: float, secret: s
         time.sleep(0.5)  # a duplicate would arrive now
         summary = get_json(f"{chatbot_url}/bench/summary")
         stop_all(children)
-        result.peak_rss_mb = {c.name.replace("-", "_"): c.peak_rss_mb for c in children}
+        result.peak_rss_mb = {c.key: c.peak_rss_mb for c in children}
         # read the journal before the block ends (a PostgreSQL database is dropped then)
         store = store_for(database_url)
         try:

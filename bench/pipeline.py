@@ -164,9 +164,11 @@ def _tracing() -> Iterator[_Discard]:
         yield exporter
         return
     processor = BatchSpanProcessor(exporter)
-    with span_processor(processor):
-        yield exporter
-    processor.shutdown()
+    try:
+        with span_processor(processor):
+            yield exporter
+    finally:
+        processor.shutdown()
 
 
 def hub_translate(bootstrap: str, count: int, workdir: Path, settings: KafkaSettings) -> tuple[float, int]:

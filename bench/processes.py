@@ -121,6 +121,11 @@ class Child:
         """Process id."""
         return self.process.pid
 
+    @property
+    def key(self) -> str:
+        """The child's name as a JSON key of the figures (``worker-erp`` → ``worker_erp``)."""
+        return self.name.replace("-", "_")
+
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:

@@ -124,7 +124,7 @@ def run(bootstrap: str, workdir: Path, *, messages: int, partitions: int = 4,
                 f"{one.canonical} canonical events ({one.distinct} distinct) for {messages} "
                 f"records, {one.dead_letters} dead letters"))
         stop_all(workers)
-        peak = {c.name.replace("-", "_"): c.peak_rss_mb for c in workers}
+        peak = {c.key: c.peak_rss_mb for c in workers}
     for one in result.runs.values():
         one.peak_rss_mb = peak
     return result

@@ -7,7 +7,7 @@
 * ``traced`` — the same bare app with the hub API's tracing (the process's tracer provider,
   ``FastAPI(telemetry=api_telemetry())``): the floor of the figure, what tracing alone costs.
 
-Both are served by the same ``pivot.serving.ServerThread`` (one uvicorn server, same config:
+All are served by the same ``pivot.serving.ServerThread`` (one uvicorn server, same config:
 loop, HTTP implementation, no access log), the one ``pivot serve`` uses, on a free loopback
 port. It announces ``{"event": "ready", "url": ...}`` on stdout and serves until SIGTERM.
 """

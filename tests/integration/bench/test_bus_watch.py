@@ -35,9 +35,8 @@ def test_every_record_is_counted_once_whether_before_or_after_the_watch_began(
                 client == "kafka-python")
             _send(producer, lots, 400, 300)  # while it watches
             _send(producer, leases, 0, 200)
-            expected = 900
-            wait_for_progress(watch, expected, stall_s=20)
-            assert watch.settle(idle_s=0.5) == expected
+            wait_for_progress(watch, 900, stall_s=20)
+            assert watch.settle(idle_s=0.5) == 900
         finally:
             watch.close()
     finally:
